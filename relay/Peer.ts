@@ -1,0 +1,337 @@
+/**
+ * One client of the relay: its link, its identity once joined, its tracks and its send queue policy.
+ * @module
+ */
+import { ErrorCode, ProtocolError, type LanError } from '../sdk/errors.js';
+import {
+  ID_BYTES, MEDIA_HEADER_BYTES, MediaOffset, decodeClientMessage, decodeMediaPacket, encodeControl,
+  idBytesEqual, idToBytes, isVideoKind, type ClientMessage, type Codec, type ParticipantInfo,
+  type RelayMessage, type TrackInfo, type TrackKind, Reassembler,
+} from '../sdk/protocol/index.js';
+import type { PeerLink } from './links.js';
+import type { Room } from './Room.js';
+
+/** A track published by a peer. */
+export interface RelayTrack {
+  readonly id: string;
+  readonly owner: Peer;
+  readonly kind: TrackKind;
+  codec: Codec;
+  muted: boolean;
+  /** When the last key-frame request went to the publisher (ms). */
+  lastKeyFrameRequest: number;
+}
+
+/** A whole frame being forwarded: the packet bytes (sender stamped) and what the send policy needs. */
+export interface ForwardedFrame {
+  readonly bytes: Uint8Array;
+  readonly track: RelayTrack;
+  readonly video: boolean;
+  readonly keyFrame: boolean;
+  /** Capture time (µs). */
+  readonly timestamp: number;
+  /** The packet split for a UDP payload size; computed once per size, shared by all subscribers. */
+  fragments(payloadSize: number): Uint8Array[];
+}
+
+/** What the relay provides to a peer. @internal */
+export interface PeerHost {
+  readonly limits: import('../sdk/protocol/index.js').Limits;
+  readonly videoHighWater: number;
+  readonly maxQueueBytes: number;
+  join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>): void;
+  sendUdp(peer: Peer, datagrams: Uint8Array[]): void;
+  peerClosed(peer: Peer): void;
+  log(level: 'info' | 'warn', message: string): void;
+}
+
+/** Counters of one peer, for tests, the bench and the admin. */
+export interface PeerStats {
+  controlIn: number;
+  framesIn: number;
+  framesOut: number;
+  bytesOut: number;
+  videoDropped: number;
+  errorsSent: number;
+  forgedDropped: number;
+}
+
+const MAX_ERRORS_BEFORE_CLOSE = 100;
+
+/**
+ * A client connection and, once joined, a participant in a {@link Room}.
+ */
+export class Peer {
+  readonly link: PeerLink;
+  /** Participant id; set by join. */
+  id = '';
+  name = '';
+  role: 'host' | 'guest' = 'guest';
+  joinedAt = 0;
+  decode: Codec[] = [];
+  room: Room | undefined;
+  /** UDP: the bound address and the payload size this subscriber wants. */
+  udp: { address: string; port: number } | undefined;
+  udpToken: string | undefined;
+  udpPayloadSize = 0;
+  /** UDP bytes handed to the socket and not yet sent. */
+  udpInflight = 0;
+  readonly tracks = new Map<string, RelayTrack>();
+  lastHeard = Date.now();
+  readonly stats: PeerStats = { controlIn: 0, framesIn: 0, framesOut: 0, bytesOut: 0, videoDropped: 0, errorsSent: 0, forgedDropped: 0 };
+  readonly #host: PeerHost;
+  #idBytes: Uint8Array | undefined;
+  #closed = false;
+  #tokens: number;
+  #lastRefill = Date.now();
+  #lastRateError = 0;
+  #reassembler: Reassembler | undefined;
+  /** Tracks for which this subscriber lost a video frame and waits for a key frame. */
+  readonly #needsKeyFrame = new Set<string>();
+  lastChatSeq = -1;
+  readonly chatAcks = new Map<number, string>();
+
+  constructor(link: PeerLink, host: PeerHost) {
+    this.link = link;
+    this.#host = host;
+    this.#tokens = host.limits.maxControlPerSecond * 2;
+    link.setHandlers({
+      text: (text) => this.#onText(text),
+      binary: (bytes) => this.#onBinary(bytes, false),
+      protocolError: (error) => this.fail(error),
+      closed: () => this.#onClosed(),
+    });
+  }
+
+  /** `true` once `join` succeeded. */
+  get joined(): boolean {
+    return this.room !== undefined;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes waiting to leave for this peer (its link, or its UDP sends). */
+  get backlog(): number {
+    return this.udp ? this.udpInflight + this.link.bufferedAmount : this.link.bufferedAmount;
+  }
+
+  /** Makes this peer a participant. Called by the relay's join. @internal */
+  admit(id: string, name: string, decode: Codec[], room: Room, role: 'host' | 'guest'): void {
+    this.id = id;
+    this.#idBytes = idToBytes(id);
+    this.name = name;
+    this.decode = decode;
+    this.room = room;
+    this.role = role;
+    this.joinedAt = Date.now();
+    this.#reassembler = new Reassembler({ maxFrameBytes: this.#host.limits.maxFrameBytes });
+  }
+
+  /** The participant as described on the wire. */
+  info(): ParticipantInfo {
+    return {
+      id: this.id, name: this.name, role: this.role, joinedAt: this.joinedAt, decode: this.decode,
+      tracks: [...this.tracks.values()].map(trackInfo),
+    };
+  }
+
+  /** Sends a control message. Control is never dropped; a peer whose queue overflows is closed. */
+  send(message: RelayMessage): void {
+    if (this.#closed) return;
+    if (this.link.bufferedAmount > this.#host.maxQueueBytes) {
+      this.fail(new ProtocolError(ErrorCode.SlowConsumer, 'the client stopped reading; its send queue overflowed'), false);
+      return;
+    }
+    this.link.sendText(encodeControl(message));
+  }
+
+  /** Sends an `error`; closes the link after it when `fatal`. */
+  sendError(error: LanError, options: { requestId?: string; fatal?: boolean } = {}): void {
+    this.stats.errorsSent++;
+    const message: RelayMessage = { type: 'error', code: error.code, message: error.message.slice(0, 1000) };
+    if (options.requestId) message.requestId = options.requestId;
+    if (options.fatal) message.fatal = true;
+    this.send(message);
+    if (options.fatal) this.close(error.code === ErrorCode.TooLarge ? 'tooBig' : 'policy', error.code);
+    else if (this.stats.errorsSent > MAX_ERRORS_BEFORE_CLOSE) {
+      this.sendError(new ProtocolError(ErrorCode.InvalidMessage, 'too many invalid messages'), { fatal: true });
+    }
+  }
+
+  /** Reports `error` and closes (protocol violations that leave the stream unusable). */
+  fail(error: LanError, tell = true): void {
+    if (tell) this.sendError(error, { fatal: true });
+    else this.close('policy', error.code);
+  }
+
+  /**
+   * Queues one frame for this subscriber. Audio is always sent; video is dropped whole when the
+   * subscriber's backlog is over the high-water mark, and then until the next key frame (a delta
+   * frame without its reference is useless), asking the publisher for one.
+   */
+  sendMedia(frame: ForwardedFrame): void {
+    if (this.#closed) return;
+    if (frame.video) {
+      const id = frame.track.id;
+      if (this.#needsKeyFrame.has(id)) {
+        if (!frame.keyFrame) {
+          this.stats.videoDropped++;
+          return;
+        }
+        this.#needsKeyFrame.delete(id);
+      }
+      if (this.backlog > this.#host.videoHighWater) {
+        this.stats.videoDropped++;
+        this.#needsKeyFrame.add(id);
+        this.room?.requestKeyFrame(frame.track);
+        return;
+      }
+    } else if (this.backlog > this.#host.maxQueueBytes) {
+      this.fail(new ProtocolError(ErrorCode.SlowConsumer, 'the client stopped reading; its send queue overflowed'), false);
+      return;
+    }
+    this.stats.framesOut++;
+    this.stats.bytesOut += frame.bytes.byteLength;
+    if (this.udp) this.#host.sendUdp(this, frame.fragments(this.udpPayloadSize));
+    else this.link.sendBinary(frame.bytes);
+  }
+
+  /** A media datagram from this peer's bound UDP address. @internal */
+  handleUdp(bytes: Uint8Array): void {
+    this.lastHeard = Date.now();
+    this.#onBinary(bytes, true);
+  }
+
+  /** Closes the link and leaves the room. Idempotent. */
+  close(kind: Parameters<PeerLink['close']>[0] = 'normal', reason = 'bye'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.link.close(kind, reason);
+    this.#reassembler?.clear();
+    this.#host.peerClosed(this);
+  }
+
+  #onClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reassembler?.clear();
+    this.#host.peerClosed(this);
+  }
+
+  #allow(): boolean {
+    const now = Date.now();
+    const rate = this.#host.limits.maxControlPerSecond;
+    this.#tokens = Math.min(rate * 2, this.#tokens + ((now - this.#lastRefill) / 1000) * rate);
+    this.#lastRefill = now;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return true;
+    }
+    if (now - this.#lastRateError > 1000) {
+      this.#lastRateError = now;
+      this.sendError(new ProtocolError(ErrorCode.RateLimited, `more than ${rate} control messages per second; message dropped`));
+    }
+    return false;
+  }
+
+  #onText(text: string): void {
+    if (this.#closed) return;
+    this.lastHeard = Date.now();
+    this.stats.controlIn++;
+    if (!this.#allow()) return;
+    let message: ClientMessage;
+    try {
+      message = decodeClientMessage(text, this.#host.limits.maxControlBytes);
+    } catch (error) {
+      // Before join, nothing but a valid join is acceptable: the connection is not a client of ours.
+      this.sendError(error as ProtocolError, { fatal: !this.joined });
+      return;
+    }
+    if (message.type === 'join') {
+      if (this.joined) this.sendError(new ProtocolError(ErrorCode.AlreadyJoined, 'this connection has already joined'));
+      else this.#host.join(this, message);
+      return;
+    }
+    const room = this.room;
+    if (!room) {
+      this.sendError(new ProtocolError(ErrorCode.NotJoined, `"${message.type}" before "join"`), { fatal: true });
+      return;
+    }
+    switch (message.type) {
+      case 'ping':
+        this.send({ type: 'pong', t: message.t, serverTime: Date.now() });
+        return;
+      case 'leave':
+        this.close('normal', 'left');
+        return;
+      case 'publish':
+        room.publish(this, message);
+        return;
+      case 'unpublish':
+        room.unpublish(this, message.trackId);
+        return;
+      case 'mute':
+        room.mute(this, message.trackId, message.muted);
+        return;
+      case 'chat':
+        room.chat(this, message);
+        return;
+      case 'keyFrameRequest':
+        room.keyFrameRequest(this, message.trackId);
+        return;
+    }
+  }
+
+  #onBinary(bytes: Uint8Array, fromUdp: boolean): void {
+    if (this.#closed) return;
+    if (!fromUdp) this.lastHeard = Date.now();
+    const room = this.room;
+    if (!room) {
+      this.sendError(new ProtocolError(ErrorCode.NotJoined, 'media before "join"'), { fatal: true });
+      return;
+    }
+    const limit = this.#host.limits.maxFrameBytes;
+    let packet;
+    try {
+      packet = decodeMediaPacket(bytes, limit);
+    } catch (error) {
+      if (!fromUdp) this.sendError(error as ProtocolError);
+      return;
+    }
+    // The sender field must be empty or this peer: nobody speaks for somebody else.
+    const senderIsZero = bytes.subarray(MediaOffset.sender, MediaOffset.sender + ID_BYTES).every((b) => b === 0);
+    if (!senderIsZero && !idBytesEqual(bytes, MediaOffset.sender, this.#idBytes!)) {
+      this.stats.forgedDropped++;
+      if (!fromUdp) this.sendError(new ProtocolError(ErrorCode.ForgedSender, 'media packet names another sender; dropped'));
+      return;
+    }
+    const track = this.tracks.get(packet.track);
+    if (!track || track.kind !== packet.kind || isVideoKind(track.kind) === (packet.codec === 'opus' || packet.codec === 'pcm16')) {
+      if (!fromUdp) this.sendError(new ProtocolError(ErrorCode.UnknownTrack, `track ${packet.track} is not yours or does not carry ${packet.kind}/${packet.codec}`));
+      return;
+    }
+    let whole: Uint8Array = bytes;
+    if (packet.fragmentCount > 1) {
+      if (!fromUdp) {
+        this.sendError(new ProtocolError(ErrorCode.BadFragment, 'fragments are for UDP only; send whole frames'));
+        return;
+      }
+      const done = this.#reassembler!.push(packet, bytes);
+      if (!done) return;
+      whole = done;
+    }
+    if (whole.byteLength - MEDIA_HEADER_BYTES > limit) return;
+    this.stats.framesIn++;
+    if (track.muted) return;
+    if (senderIsZero) whole.set(this.#idBytes!, MediaOffset.sender);
+    track.codec = packet.codec;
+    room.forward(this, track, whole, packet.keyFrame, packet.timestamp);
+  }
+}
+
+/** A track as described on the wire. */
+export function trackInfo(track: RelayTrack): TrackInfo {
+  return { id: track.id, participantId: track.owner.id, kind: track.kind, codec: track.codec, muted: track.muted };
+}

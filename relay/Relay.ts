@@ -1,0 +1,447 @@
+/**
+ * The relay: one process that listens on HTTP(S) + WebSocket, TCP control and UDP media, keeps the
+ * meetings ({@link Room}) and their clients ({@link Peer}), and forwards media without decoding it.
+ * @module
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { ErrorCode, RelayError } from '../sdk/errors.js';
+import { TypedEmitter } from '../sdk/TypedEmitter.js';
+import {
+  DEFAULT_LIMITS, DEFAULT_UDP_PAYLOAD, FRAME_HEADER_BYTES, MEDIA_HEADER_BYTES, PacketType, PEER_TIMEOUT_MS,
+  PROTOCOL_VERSION, UDP_BIND_ACK, UDP_TOKEN_BYTES, decodeUdpBind, randomId, randomToken,
+  type ClientMessageOf, type Limits,
+} from '../sdk/protocol/index.js';
+import { createHttpHandler } from './http.js';
+import { TcpLink, WsLink, normalizeAddress, type PeerLink } from './links.js';
+import { isLoopback, reachableHosts, urlFor } from './network.js';
+import { defaultDataDir, packageRoot, packageVersion } from './paths.js';
+import { Peer, type PeerHost } from './Peer.js';
+import { Room, type RoomHost } from './Room.js';
+import { selfSignedTls, type TlsMaterial } from './tls.js';
+
+/** Options of a {@link Relay}. Every one has a default fit for a LAN. */
+export interface RelayOptions {
+  /** Address to listen on. Default `0.0.0.0` (the whole LAN). */
+  host?: string;
+  /** HTTP(S) + WebSocket port. Default 8787; 0 picks a free one. */
+  port?: number;
+  /** TCP control port for native clients. Default 8788; 0 picks a free one. */
+  tcpPort?: number;
+  /** UDP media port for native clients. Default 8789; 0 picks a free one. */
+  udpPort?: number;
+  /**
+   * `'auto'` (default): HTTPS with a self-signed certificate kept in the data dir, unless the relay
+   * listens on loopback only, where plain HTTP is a secure context already. `'on'` forces the
+   * self-signed certificate, `'off'` plain HTTP; or give the admin's own certificate and key (PEM).
+   */
+  tls?: 'auto' | 'on' | 'off' | { cert: string; key: string };
+  /** Where the relay keeps its certificate (and later chat history and files). */
+  dataDir?: string;
+  /** A passcode every participant must give. Default none. */
+  passcode?: string;
+  /** Limits; each one defaults to {@link DEFAULT_LIMITS}. */
+  limits?: Partial<Limits>;
+  /** UDP payload size for native subscribers that do not choose one. Default 60000. */
+  udpPayloadSize?: number;
+  /** Chat messages kept per meeting and sent to late joiners. Default 100. */
+  chatHistory?: number;
+  /** A subscriber with more than this many bytes queued gets no video until it catches up. Default 1 MiB. */
+  videoHighWater?: number;
+  /** A subscriber with more than this many bytes queued is disconnected (it stopped reading). Default 64 MiB. */
+  maxQueueBytes?: number;
+  /** Smallest interval between key-frame requests per track (ms). Default 500. */
+  keyFrameInterval?: number;
+  /** A peer silent this long is removed (ms). Default 6000. */
+  peerTimeoutMs?: number;
+  /** A connection that has not joined within this time is closed (ms). Default 10000. */
+  joinTimeoutMs?: number;
+  /** Serve the demo page and bundles over HTTP. Default `true`. */
+  serveDemo?: boolean;
+  /** Where log lines go. Default: none. The CLI prints them. */
+  log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+/** Where a listening relay can be reached. */
+export interface RelayAddresses {
+  host: string;
+  /** HTTP(S) + WebSocket port. */
+  port: number;
+  tcpPort: number;
+  udpPort: number;
+  /** `true` when HTTP is HTTPS (and WebSocket is WSS). */
+  tls: boolean;
+  /** SHA-256 fingerprint of the certificate, when TLS is on. */
+  fingerprint?: string;
+  /** `true` when the certificate was made now (first start). */
+  certificateCreated?: boolean;
+  /** Every base URL a browser or client on the LAN can use (`https://192.168.1.20:8787/`…). */
+  urls: string[];
+}
+
+/** What `/.well-known/lanconf` answers. */
+export interface RelayInfo {
+  service: 'lanconf';
+  version: string;
+  protocol: number;
+  tcp: { port: number; tls: boolean };
+  udp: { port: number };
+  passcode: boolean;
+  limits: Limits;
+}
+
+/** Relay-wide counters. */
+export interface RelayStats {
+  connections: number;
+  udpUnbound: number;
+  udpBadBind: number;
+  udpGarbage: number;
+  udpSendErrors: number;
+}
+
+/** Events of a {@link Relay}. */
+export type RelayEvents = {
+  /** A participant joined a meeting. */
+  participantJoined: [meeting: string, participantId: string, name: string];
+  /** A participant left a meeting (or was removed). */
+  participantLeft: [meeting: string, participantId: string, reason: string];
+  /** The relay closed. */
+  closed: [];
+};
+
+/**
+ * The lanconf relay.
+ *
+ * @example
+ * ```ts
+ * import { Relay } from 'lanconf/relay';
+ * const relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off' });
+ * const { urls } = await relay.listen();
+ * // …
+ * await relay.close();
+ * ```
+ */
+export class Relay extends TypedEmitter<RelayEvents> {
+  readonly limits: Limits;
+  readonly stats: RelayStats = { connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0 };
+  readonly #options: RelayOptions;
+  readonly #rooms = new Map<string, Room>();
+  readonly #peers = new Set<Peer>();
+  readonly #linkOpenedAt = new WeakMap<Peer, number>();
+  readonly #udpTokens = new Map<string, Peer>();
+  readonly #udpBindings = new Map<string, Peer>();
+  readonly #peerHost: PeerHost;
+  readonly #roomHost: RoomHost;
+  #http: HttpServer | undefined;
+  #wss: WebSocketServer | undefined;
+  #tcp: TcpServer | undefined;
+  #udp: UdpSocket | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #addresses: RelayAddresses | undefined;
+  #tlsMaterial: TlsMaterial | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RelayOptions = {}) {
+    super();
+    this.#options = options;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const relay = this;
+    const log = (level: 'info' | 'warn', message: string) => options.log?.(level, message);
+    this.#peerHost = {
+      limits: this.limits,
+      videoHighWater: options.videoHighWater ?? 1024 * 1024,
+      maxQueueBytes: options.maxQueueBytes ?? 64 * 1024 * 1024,
+      join: (peer, message) => relay.#join(peer, message),
+      sendUdp: (peer, datagrams) => relay.#sendUdp(peer, datagrams),
+      peerClosed: (peer) => relay.#peerClosed(peer),
+      log,
+    };
+    this.#roomHost = {
+      chatHistory: options.chatHistory ?? 100,
+      maxChatChars: this.limits.maxChatChars,
+      maxTracksPerParticipant: this.limits.maxTracksPerParticipant,
+      keyFrameInterval: options.keyFrameInterval ?? 500,
+      roomEmpty: (room) => {
+        if (this.#rooms.get(room.id) === room) this.#rooms.delete(room.id);
+      },
+    };
+  }
+
+  /** Meetings in progress, by meeting id. */
+  get rooms(): ReadonlyMap<string, Room> {
+    return this.#rooms;
+  }
+
+  /** Where the relay listens (after {@link Relay.listen}). */
+  get addresses(): RelayAddresses | undefined {
+    return this.#addresses;
+  }
+
+  /** Starts every listener. Resolves once all listen; rejects (and closes what opened) if one cannot. */
+  async listen(): Promise<RelayAddresses> {
+    if (this.#addresses) return this.#addresses;
+    if (this.#closed) throw new RelayError(ErrorCode.Closed, 'the relay is closed');
+    const o = this.#options;
+    const host = o.host ?? '0.0.0.0';
+    const tlsMode = o.tls ?? 'auto';
+    let tls: (TlsMaterial & { created?: boolean }) | undefined;
+    if (typeof tlsMode === 'object') {
+      tls = { ...tlsMode, fingerprint: new (await import('node:crypto')).X509Certificate(tlsMode.cert).fingerprint256, selfSigned: false };
+    } else if (tlsMode === 'on' || (tlsMode === 'auto' && !isLoopback(host))) {
+      tls = await selfSignedTls(o.dataDir ?? defaultDataDir(), host);
+    }
+    this.#tlsMaterial = tls;
+
+    const root = packageRoot();
+    const handler = createHttpHandler(
+      o.serveDemo === false ? [] : [{ prefix: '/dist/', dir: join(root, 'dist') }, { prefix: '/', dir: join(root, 'demo') }],
+      () => this.info(),
+    );
+    this.#http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+    this.#http.headersTimeout = 10_000;
+    this.#http.requestTimeout = 30_000;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.limits.maxFrameBytes + MEDIA_HEADER_BYTES + 1024,
+      perMessageDeflate: false,
+    });
+    this.#http.on('upgrade', (req, socket, head) => {
+      if (this.#closed) return socket.destroy();
+      socket.on('error', () => socket.destroy());
+      this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(new WsLink(ws, req.socket.remoteAddress)));
+    });
+    this.#http.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+
+    const onTcp = (socket: Socket) => {
+      if (this.#closed) return socket.destroy();
+      this.#accept(new TcpLink(socket, Math.max(this.limits.maxControlBytes, this.limits.maxFrameBytes + MEDIA_HEADER_BYTES) + FRAME_HEADER_BYTES));
+    };
+    this.#tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, onTcp) : createTcpServer(onTcp);
+    this.#tcp.on('tlsClientError', () => { /* a failed handshake only affects that socket */ });
+
+    this.#udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 });
+    this.#udp.on('message', (msg, rinfo) => this.#onUdp(msg, rinfo));
+    this.#udp.on('error', (error) => this.#peerHost.log('warn', `UDP socket error: ${error.message}`));
+
+    try {
+      const port = await listenOn(this.#http, o.port ?? 8787, host);
+      const tcpPort = await listenOn(this.#tcp, o.tcpPort ?? 8788, host);
+      const udpPort = await new Promise<number>((resolve, reject) => {
+        this.#udp!.once('error', reject);
+        this.#udp!.bind(o.udpPort ?? 8789, host, () => {
+          this.#udp!.off('error', reject);
+          resolve(this.#udp!.address().port);
+        });
+      });
+      const scheme = tls ? 'https' : 'http';
+      this.#addresses = {
+        host, port, tcpPort, udpPort, tls: !!tls,
+        urls: reachableHosts(host).map((h) => urlFor(scheme, h, port)),
+        ...(tls ? { fingerprint: tls.fingerprint, certificateCreated: !!tls.created } : {}),
+      };
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    this.#timer = setInterval(() => this.#sweep(), 1000);
+    this.#timer.unref();
+    return this.#addresses;
+  }
+
+  /** The certificate in use (PEM), when TLS is on: give it to Node clients as `tls.ca`. */
+  get certificate(): string | undefined {
+    return this.#tlsMaterial?.cert;
+  }
+
+  /** What `/.well-known/lanconf` tells clients. */
+  info(): RelayInfo {
+    const a = this.#addresses;
+    return {
+      service: 'lanconf', version: packageVersion(), protocol: PROTOCOL_VERSION,
+      tcp: { port: a?.tcpPort ?? 0, tls: !!a?.tls }, udp: { port: a?.udpPort ?? 0 },
+      passcode: !!this.#options.passcode, limits: this.limits,
+    };
+  }
+
+  /**
+   * Closes every peer cleanly (each gets a `LAN_ERR_SHUTDOWN` error, then a close), then every listener.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    for (const room of [...this.#rooms.values()]) room.close('the relay is shutting down');
+    for (const peer of [...this.#peers]) peer.close('goingAway', ErrorCode.Shutdown);
+    // Let the close frames reach the clients, then drop whatever is left.
+    const deadline = Date.now() + 1000;
+    while (this.#peers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const peer of [...this.#peers]) peer.link.destroy();
+    for (const ws of this.#wss?.clients ?? []) ws.terminate();
+    await Promise.all([
+      new Promise<void>((r) => (this.#wss ? this.#wss.close(() => r()) : r())),
+      closeServer(this.#http),
+      closeServer(this.#tcp),
+      new Promise<void>((r) => {
+        if (!this.#udp) return r();
+        try {
+          this.#udp.close(() => r());
+        } catch {
+          r();
+        }
+      }),
+    ]);
+    this.emit('closed');
+  }
+
+  #accept(link: PeerLink): void {
+    this.stats.connections++;
+    const peer = new Peer(link, this.#peerHost);
+    this.#peers.add(peer);
+    this.#linkOpenedAt.set(peer, Date.now());
+  }
+
+  #join(peer: Peer, message: ClientMessageOf<'join'>): void {
+    const passcode = this.#options.passcode;
+    if (passcode !== undefined && !sameSecret(passcode, message.passcode ?? '')) {
+      peer.sendError(new RelayError(ErrorCode.BadPasscode, message.passcode ? 'wrong passcode' : 'this relay needs a passcode'), { fatal: true });
+      return;
+    }
+    if (message.transport !== peer.link.transport) {
+      peer.sendError(new RelayError(ErrorCode.InvalidMessage, `join says transport "${message.transport}" on a ${peer.link.transport} connection`), { fatal: true });
+      return;
+    }
+    let room = this.#rooms.get(message.meeting);
+    if (room && room.peers.size >= this.limits.maxParticipants) {
+      peer.sendError(new RelayError(ErrorCode.RoomFull, `meeting "${message.meeting}" is full (${this.limits.maxParticipants} participants)`), { fatal: true });
+      return;
+    }
+    if (!room) this.#rooms.set(message.meeting, (room = new Room(message.meeting, this.#roomHost)));
+    peer.admit(randomId(), message.name, [...new Set(message.decode)], room, room.peers.size === 0 ? 'host' : 'guest');
+    let udp: { port: number; token: string; payloadSize: number } | undefined;
+    if (peer.link.transport === 'native' && this.#addresses) {
+      peer.udpToken = randomToken(UDP_TOKEN_BYTES);
+      peer.udpPayloadSize = message.udp?.payloadSize ?? this.#options.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD;
+      this.#udpTokens.set(peer.udpToken, peer);
+      udp = { port: this.#addresses.udpPort, token: peer.udpToken, payloadSize: peer.udpPayloadSize };
+    }
+    const others = [...room.peers.values()].map((p) => p.info());
+    peer.send({
+      type: 'welcome', v: PROTOCOL_VERSION, meeting: room.id, you: peer.info(), participants: others,
+      chat: [...room.chatLog], resumeToken: randomToken(24), ...(udp ? { udp } : {}), limits: this.limits, serverTime: Date.now(),
+    });
+    room.add(peer);
+    this.#peerHost.log('info', `${peer.name} (${peer.id}) joined "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`);
+    this.emit('participantJoined', room.id, peer.id, peer.name);
+  }
+
+  #peerClosed(peer: Peer): void {
+    this.#peers.delete(peer);
+    if (peer.udpToken) this.#udpTokens.delete(peer.udpToken);
+    if (peer.udp) this.#udpBindings.delete(`${peer.udp.address}|${peer.udp.port}`);
+    const room = peer.room;
+    if (room) {
+      room.remove(peer, 'left');
+      this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}"`);
+      this.emit('participantLeft', room.id, peer.id, 'left');
+    }
+  }
+
+  #onUdp(msg: Buffer, rinfo: RemoteInfo): void {
+    const type = msg[0];
+    if (type === PacketType.Media) {
+      const peer = this.#udpBindings.get(`${normalizeAddress(rinfo.address)}|${rinfo.port}`);
+      if (!peer) {
+        this.stats.udpUnbound++;
+        return;
+      }
+      peer.handleUdp(msg);
+      return;
+    }
+    if (type === PacketType.UdpBind) {
+      const token = decodeUdpBind(msg);
+      const peer = token ? this.#udpTokens.get(token) : undefined;
+      const address = normalizeAddress(rinfo.address);
+      // The token proves the session; the address must also be the one its TCP connection came from.
+      if (!peer || peer.closed || peer.link.remoteAddress !== address) {
+        this.stats.udpBadBind++;
+        return;
+      }
+      if (peer.udp) this.#udpBindings.delete(`${peer.udp.address}|${peer.udp.port}`);
+      peer.udp = { address, port: rinfo.port };
+      this.#udpBindings.set(`${address}|${rinfo.port}`, peer);
+      peer.lastHeard = Date.now();
+      this.#udp?.send(UDP_BIND_ACK, rinfo.port, rinfo.address);
+      return;
+    }
+    // Never answer garbage on UDP: an answer would make the relay a reflector.
+    this.stats.udpGarbage++;
+  }
+
+  #sendUdp(peer: Peer, datagrams: Uint8Array[]): void {
+    const udp = this.#udp;
+    const target = peer.udp;
+    if (!udp || !target) return;
+    for (const d of datagrams) {
+      peer.udpInflight += d.byteLength;
+      udp.send(d, target.port, target.address, (error) => {
+        peer.udpInflight -= d.byteLength;
+        if (error) this.stats.udpSendErrors++;
+      });
+    }
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    const silent = this.#options.peerTimeoutMs ?? PEER_TIMEOUT_MS;
+    const joinTimeout = this.#options.joinTimeoutMs ?? 10_000;
+    for (const peer of [...this.#peers]) {
+      if (!peer.joined) {
+        if (now - (this.#linkOpenedAt.get(peer) ?? now) > joinTimeout) {
+          peer.sendError(new RelayError(ErrorCode.Timeout, `no join within ${joinTimeout} ms`), { fatal: true });
+        }
+      } else if (now - peer.lastHeard > silent) {
+        peer.sendError(new RelayError(ErrorCode.Timeout, `nothing heard for ${silent} ms`), { fatal: true });
+      }
+    }
+  }
+}
+
+function sameSecret(expected: string, given: string): boolean {
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(given).digest();
+  return timingSafeEqual(a, b);
+}
+
+function listenOn(server: HttpServer | TcpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function closeServer(server: HttpServer | TcpServer | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server || !server.listening) return resolve();
+    (server as HttpServer).closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}

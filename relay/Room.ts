@@ -1,0 +1,185 @@
+/**
+ * One meeting: its participants, their tracks and the chat log. Forwards media among its peers only.
+ * @module
+ */
+import { ErrorCode, RelayError } from '../sdk/errors.js';
+import {
+  AUDIO_CODECS, fragmentPacket, isVideoKind, randomId, type ChatMessageInfo, type ClientMessageOf, type RelayMessage,
+} from '../sdk/protocol/index.js';
+import { trackInfo, type ForwardedFrame, type Peer, type RelayTrack } from './Peer.js';
+
+/** What a room needs from its relay. @internal */
+export interface RoomHost {
+  readonly chatHistory: number;
+  readonly maxChatChars: number;
+  readonly maxTracksPerParticipant: number;
+  /** Smallest interval between key-frame requests forwarded to a publisher for one track (ms). */
+  readonly keyFrameInterval: number;
+  roomEmpty(room: Room): void;
+}
+
+/**
+ * A meeting. Created by the relay on the first join, removed when the last participant leaves.
+ */
+export class Room {
+  readonly id: string;
+  readonly #host: RoomHost;
+  readonly #peers = new Map<string, Peer>();
+  readonly #chat: ChatMessageInfo[] = [];
+  #closed = false;
+
+  constructor(id: string, host: RoomHost) {
+    this.id = id;
+    this.#host = host;
+  }
+
+  /** Participants by id. */
+  get peers(): ReadonlyMap<string, Peer> {
+    return this.#peers;
+  }
+
+  /** The chat log kept for late joiners (oldest first). */
+  get chatLog(): readonly ChatMessageInfo[] {
+    return this.#chat;
+  }
+
+  /** Adds a joined peer and tells the others; asks video publishers for a key frame for the newcomer. */
+  add(peer: Peer): void {
+    this.#peers.set(peer.id, peer);
+    this.broadcast({ type: 'participantJoined', participant: peer.info() }, peer);
+    for (const other of this.#peers.values()) {
+      for (const track of other.tracks.values()) if (isVideoKind(track.kind)) this.requestKeyFrame(track, true);
+    }
+  }
+
+  /** Removes a peer, unpublishing its tracks, and tells the others. */
+  remove(peer: Peer, reason: string): void {
+    if (this.#peers.get(peer.id) !== peer) return;
+    this.#peers.delete(peer.id);
+    for (const track of peer.tracks.values()) {
+      this.broadcast({ type: 'trackUnpublished', trackId: track.id, participantId: peer.id });
+    }
+    peer.tracks.clear();
+    this.broadcast({ type: 'participantLeft', participantId: peer.id, reason });
+    if (this.#peers.size === 0) this.#host.roomEmpty(this);
+  }
+
+  /** Sends `message` to every participant except `except`. */
+  broadcast(message: RelayMessage, except?: Peer): void {
+    for (const peer of this.#peers.values()) if (peer !== except) peer.send(message);
+  }
+
+  /** Handles `publish`: announces the track to everyone else first, then acks the publisher. */
+  publish(peer: Peer, message: ClientMessageOf<'publish'>): void {
+    const audioCodec = AUDIO_CODECS.has(message.codec);
+    if (isVideoKind(message.kind) === audioCodec) {
+      peer.sendError(new RelayError(ErrorCode.InvalidMessage, `a ${message.kind} track cannot carry ${message.codec}`),
+        { requestId: message.requestId });
+      return;
+    }
+    if (peer.tracks.size >= this.#host.maxTracksPerParticipant) {
+      peer.sendError(new RelayError(ErrorCode.TrackLimit, `at most ${this.#host.maxTracksPerParticipant} tracks per participant`),
+        { requestId: message.requestId });
+      return;
+    }
+    const track: RelayTrack = {
+      id: randomId(), owner: peer, kind: message.kind, codec: message.codec, muted: message.muted ?? false, lastKeyFrameRequest: 0,
+    };
+    peer.tracks.set(track.id, track);
+    const info = trackInfo(track);
+    // Announce before the publisher can send a frame, so no subscriber sees media of an unknown track.
+    this.broadcast({ type: 'trackPublished', track: info }, peer);
+    peer.send({ type: 'published', requestId: message.requestId, track: info });
+  }
+
+  /** Handles `unpublish`. */
+  unpublish(peer: Peer, trackId: string): void {
+    if (!peer.tracks.delete(trackId)) {
+      peer.sendError(new RelayError(ErrorCode.UnknownTrack, `track ${trackId} is not yours`));
+      return;
+    }
+    this.broadcast({ type: 'trackUnpublished', trackId, participantId: peer.id });
+  }
+
+  /** Handles `mute`: the relay stops forwarding a muted track and tells everyone (the publisher included). */
+  mute(peer: Peer, trackId: string, muted: boolean): void {
+    const track = peer.tracks.get(trackId);
+    if (!track) {
+      peer.sendError(new RelayError(ErrorCode.UnknownTrack, `track ${trackId} is not yours`));
+      return;
+    }
+    if (track.muted === muted) return;
+    track.muted = muted;
+    this.broadcast({ type: 'trackMuted', trackId, participantId: peer.id, muted });
+    if (!muted && isVideoKind(track.kind)) this.requestKeyFrame(track, true);
+  }
+
+  /** Handles `chat`: id and timestamp from the relay, fan-out to all (sender included), ack to the sender. */
+  chat(peer: Peer, message: ClientMessageOf<'chat'>): void {
+    const requestId = `chat:${message.seq}`;
+    if (message.text.length > this.#host.maxChatChars) {
+      peer.sendError(new RelayError(ErrorCode.TooLarge, `chat message of ${message.text.length} characters exceeds ${this.#host.maxChatChars}`),
+        { requestId });
+      return;
+    }
+    if (message.seq <= peer.lastChatSeq) {
+      // A resend of something already delivered: ack again, deliver nothing twice.
+      const id = peer.chatAcks.get(message.seq);
+      if (id) peer.send({ type: 'chatAck', seq: message.seq, id });
+      return;
+    }
+    peer.lastChatSeq = message.seq;
+    const chat: ChatMessageInfo = { id: randomId(), from: peer.id, name: peer.name, text: message.text, ts: Date.now(), seq: message.seq };
+    peer.chatAcks.set(message.seq, chat.id);
+    if (peer.chatAcks.size > 256) peer.chatAcks.delete(peer.chatAcks.keys().next().value as number);
+    this.#chat.push(chat);
+    if (this.#chat.length > this.#host.chatHistory) this.#chat.splice(0, this.#chat.length - this.#host.chatHistory);
+    this.broadcast({ type: 'chat', message: chat });
+    peer.send({ type: 'chatAck', seq: message.seq, id: chat.id });
+  }
+
+  /** Handles a subscriber's `keyFrameRequest` (rate-limited per track). */
+  keyFrameRequest(peer: Peer, trackId: string): void {
+    for (const other of this.#peers.values()) {
+      const track = other.tracks.get(trackId);
+      if (track) {
+        if (other !== peer) this.requestKeyFrame(track);
+        return;
+      }
+    }
+    peer.sendError(new RelayError(ErrorCode.UnknownTrack, `no track ${trackId} in this meeting`));
+  }
+
+  /** Asks the publisher of `track` for a key frame, at most once per interval unless `force`. */
+  requestKeyFrame(track: RelayTrack, force = false): void {
+    const now = Date.now();
+    if (!force && now - track.lastKeyFrameRequest < this.#host.keyFrameInterval) return;
+    track.lastKeyFrameRequest = now;
+    track.owner.send({ type: 'keyFrameRequest', trackId: track.id });
+  }
+
+  /** Forwards one whole frame (sender already stamped) to every other participant. */
+  forward(from: Peer, track: RelayTrack, bytes: Uint8Array, keyFrame: boolean, timestamp: number): void {
+    let bySize: Map<number, Uint8Array[]> | undefined;
+    const frame: ForwardedFrame = {
+      bytes, track, keyFrame, timestamp, video: isVideoKind(track.kind),
+      fragments(size) {
+        bySize ??= new Map();
+        let list = bySize.get(size);
+        if (!list) bySize.set(size, (list = fragmentPacket(bytes, size)));
+        return list;
+      },
+    };
+    for (const peer of this.#peers.values()) if (peer !== from) peer.sendMedia(frame);
+  }
+
+  /** Closes every peer (relay shutdown). */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const peer of [...this.#peers.values()]) {
+      peer.sendError(new RelayError(ErrorCode.Shutdown, reason), { fatal: false });
+      peer.close('goingAway', ErrorCode.Shutdown);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * `lanconf-relay`: runs the relay and prints where the LAN can reach it.
+ * @module
+ * @internal
+ */
+import { parseArgs } from 'node:util';
+import { Relay, type RelayOptions } from './Relay.js';
+import { loadTls } from './tls.js';
+import { defaultDataDir, packageVersion } from './paths.js';
+
+const HELP = `lanconf-relay — video conferencing for your LAN, no internet needed
+
+Usage:
+  lanconf-relay [options]
+
+Options:
+  --host <addr>       address to listen on (default 0.0.0.0: the whole LAN)
+  --port <n>          HTTPS + WebSocket port: the demo page and browsers (default 8787)
+  --tcp-port <n>      TCP control port for native clients (default 8788)
+  --udp-port <n>      UDP media port for native clients (default 8789)
+  --tls <mode>        auto | on | off (default auto: HTTPS with a self-signed certificate
+                      unless listening on localhost only; browsers need HTTPS for camera/mic)
+  --cert <file>       your own TLS certificate (PEM), with --key
+  --key <file>        its private key (PEM)
+  --data-dir <dir>    where the certificate (and later chat and files) are kept
+                      (default ${defaultDataDir()})
+  --passcode <code>   every participant must give this passcode
+  --version           print the version
+  -h, --help          this help
+
+Ports 0 pick free ones. Stop with Ctrl-C: every participant is told and disconnected cleanly.
+`;
+
+function port(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (0-65535), not "${value}"`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        host: { type: 'string' }, port: { type: 'string' }, 'tcp-port': { type: 'string' }, 'udp-port': { type: 'string' },
+        tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
+        passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`lanconf-relay: ${(error as Error).message}\nTry lanconf-relay --help\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  let options: RelayOptions;
+  try {
+    if ((args.cert === undefined) !== (args.key === undefined)) throw new Error('--cert and --key go together');
+    if (args.tls !== undefined && !['auto', 'on', 'off'].includes(args.tls)) throw new Error(`--tls must be auto, on or off, not "${args.tls}"`);
+    if (args.cert && args.tls === 'off') throw new Error('--cert/--key and --tls off contradict each other');
+    options = {
+      host: args.host ?? '0.0.0.0',
+      port: port(args.port, 'port', 8787),
+      tcpPort: port(args['tcp-port'], 'tcp-port', 8788),
+      udpPort: port(args['udp-port'], 'udp-port', 8789),
+      tls: args.cert && args.key ? await loadTls(args.cert, args.key) : ((args.tls ?? 'auto') as 'auto' | 'on' | 'off'),
+      dataDir: args['data-dir'] ?? defaultDataDir(),
+      log: (level, message) => (level === 'warn' ? process.stderr : process.stdout).write(`${new Date().toISOString()} ${message}\n`),
+      ...(args.passcode !== undefined ? { passcode: args.passcode } : {}),
+    };
+  } catch (error) {
+    process.stderr.write(`lanconf-relay: ${(error as Error).message}\n`);
+    return 2;
+  }
+
+  const relay = new Relay(options);
+  let addresses;
+  try {
+    addresses = await relay.listen();
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const hint = e.code === 'EADDRINUSE' ? ' (is another relay running? pick other ports with --port/--tcp-port/--udp-port)' : '';
+    process.stderr.write(`lanconf-relay: cannot listen: ${e.message}${hint}\n`);
+    return 1;
+  }
+  const out = process.stdout;
+  out.write(`lanconf relay ${packageVersion()} is up. Open one of these on any machine of the LAN:\n`);
+  for (const url of addresses.urls) out.write(`  ${url}\n`);
+  out.write(`Native clients: TCP ${addresses.tcpPort}, UDP ${addresses.udpPort} (found from the URL above).\n`);
+  if (addresses.tls) {
+    out.write(`TLS certificate SHA-256 fingerprint: ${addresses.fingerprint}\n`);
+    if (addresses.certificateCreated) out.write(`  (a new self-signed certificate, kept in ${options.dataDir}; browsers ask once to accept it: check the fingerprint)\n`);
+  }
+  if (options.passcode !== undefined) out.write('A passcode is required to join.\n');
+  out.write('Press Ctrl-C to stop.\n');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      out.write(`\n${signal}: closing every connection…\n`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await relay.close();
+  out.write('lanconf relay stopped.\n');
+  return 0;
+}
+
+main().then((code) => process.exit(code), (error) => {
+  process.stderr.write(`lanconf-relay: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

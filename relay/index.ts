@@ -1,0 +1,16 @@
+/**
+ * The lanconf relay as a library: `new Relay(options).listen()`. The `lanconf-relay` command is a thin
+ * wrapper around it.
+ *
+ * @example
+ * ```ts
+ * import { Relay } from 'lanconf/relay';
+ * const relay = new Relay({ port: 8787, passcode: 'blue-door' });
+ * const { urls, fingerprint } = await relay.listen();
+ * ```
+ * @module lanconf/relay
+ */
+export { Relay, type RelayOptions, type RelayAddresses, type RelayEvents, type RelayInfo, type RelayStats } from './Relay.js';
+export { Room } from './Room.js';
+export { Peer, type PeerStats, type RelayTrack } from './Peer.js';
+export { DEFAULT_LIMITS, type Limits } from '../sdk/protocol/index.js';

@@ -1,0 +1,154 @@
+/**
+ * A link is one client connection as the relay sees it: WebSocket or native TCP. Both carry text
+ * (JSON control) and binary (packets) messages, so {@link Peer} handles them alike.
+ * @module
+ * @internal
+ */
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { FrameParser, Opcode, encodeTextFrame, binaryFrameHeader } from '../sdk/protocol/framing.js';
+import type { ProtocolError } from '../sdk/errors.js';
+
+/** Events a link reports to its owner. @internal */
+export interface LinkHandlers {
+  text(text: string): void;
+  binary(bytes: Uint8Array): void;
+  /** The stream broke the framing (TCP only); the link is closing. */
+  protocolError(error: ProtocolError): void;
+  closed(): void;
+}
+
+/** One client connection. @internal */
+export interface PeerLink {
+  readonly transport: 'websocket' | 'native';
+  /** The client's IP address (IPv4-mapped IPv6 unwrapped). */
+  readonly remoteAddress: string;
+  /** Bytes queued for sending and not yet taken by the kernel. */
+  readonly bufferedAmount: number;
+  sendText(text: string): void;
+  sendBinary(bytes: Uint8Array): void;
+  /** Flushes what is queued, then closes. `kind` picks the WebSocket close code. */
+  close(kind: 'normal' | 'policy' | 'tooBig' | 'goingAway' | 'error', reason: string): void;
+  /** Drops the connection at once. */
+  destroy(): void;
+  setHandlers(handlers: LinkHandlers): void;
+}
+
+/** Unwraps `::ffff:1.2.3.4` to `1.2.3.4`. */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+const WS_CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, error: 1011 } as const;
+
+/** @internal */
+export class WsLink implements PeerLink {
+  readonly transport = 'websocket' as const;
+  readonly remoteAddress: string;
+  readonly #ws: WebSocket;
+  #handlers: LinkHandlers | undefined;
+
+  constructor(ws: WebSocket, remoteAddress: string | undefined) {
+    this.#ws = ws;
+    this.remoteAddress = normalizeAddress(remoteAddress);
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data, isBinary) => {
+      const h = this.#handlers;
+      if (!h) return;
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (isBinary) h.binary(bytes);
+      else h.text(bytes.toString('utf8'));
+    });
+    ws.on('close', () => this.#handlers?.closed());
+    ws.on('error', () => ws.terminate());
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  sendText(text: string): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
+  }
+
+  sendBinary(bytes: Uint8Array): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(bytes, { binary: true });
+  }
+
+  close(kind: keyof typeof WS_CLOSE, reason: string): void {
+    if (this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.close(WS_CLOSE[kind], reason.slice(0, 120));
+    // A peer that does not answer the close handshake is dropped.
+    setTimeout(() => this.#ws.terminate(), 2000).unref();
+  }
+
+  destroy(): void {
+    this.#ws.terminate();
+  }
+
+  setHandlers(handlers: LinkHandlers): void {
+    this.#handlers = handlers;
+  }
+}
+
+/** @internal */
+export class TcpLink implements PeerLink {
+  readonly transport = 'native' as const;
+  readonly remoteAddress: string;
+  readonly #socket: Socket;
+  readonly #parser: FrameParser;
+  #handlers: LinkHandlers | undefined;
+  #closing = false;
+
+  constructor(socket: Socket, maxFrameBytes: number) {
+    this.#socket = socket;
+    this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    socket.setNoDelay(true);
+    this.#parser = new FrameParser(maxFrameBytes, (opcode, payload) => {
+      if (opcode === Opcode.Text) this.#handlers?.text(new TextDecoder().decode(payload));
+      else this.#handlers?.binary(payload);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#closing) return;
+      try {
+        this.#parser.push(chunk);
+      } catch (error) {
+        this.#handlers?.protocolError(error as ProtocolError);
+      }
+    });
+    socket.on('close', () => this.#handlers?.closed());
+    socket.on('error', () => socket.destroy());
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.writableLength;
+  }
+
+  sendText(text: string): void {
+    if (this.#socket.writable) this.#socket.write(encodeTextFrame(text));
+  }
+
+  sendBinary(bytes: Uint8Array): void {
+    if (!this.#socket.writable) return;
+    this.#socket.cork();
+    this.#socket.write(binaryFrameHeader(bytes.byteLength));
+    this.#socket.write(bytes);
+    this.#socket.uncork();
+  }
+
+  close(_kind: string, _reason: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 2000).unref();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  setHandlers(handlers: LinkHandlers): void {
+    this.#handlers = handlers;
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * A session: this client's presence in one meeting.
+ * @module
+ */
+import { Chat, type ChatMessage } from './Chat.js';
+import { ConnectionError, ErrorCode, LanError, RelayError, isErrorCode } from './errors.js';
+import { LocalParticipant, RemoteParticipant } from './Participant.js';
+import {
+  AUDIO_CODECS, CODECS, PING_INTERVAL_MS, PEER_TIMEOUT_MS, isVideoKind, randomToken,
+  type ClientMessage, type Codec, type Limits, type MediaPacket, type RelayMessage, type RelayMessageOf, type TrackInfo, type TrackKind,
+} from './protocol/index.js';
+import { LocalTrack, RemoteTrack, type EncodedFrame, type LocalTrackHost, type RemoteFrame } from './Track.js';
+import type { Transport, TransportKind } from './transport/Transport.js';
+import { TypedEmitter } from './TypedEmitter.js';
+
+/** The life of a session. `reconnecting` is reserved for resume (a later protocol addition). */
+export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** Events of a {@link Session}. */
+export type SessionEvents = {
+  participantJoined: [participant: RemoteParticipant];
+  participantLeft: [participant: RemoteParticipant, reason: string];
+  /** A remote track was published. Tracks already there at join are in `participants` / `tracks`, not announced. */
+  trackPublished: [track: RemoteTrack, participant: RemoteParticipant];
+  trackUnpublished: [track: RemoteTrack, participant: RemoteParticipant];
+  trackMuted: [track: RemoteTrack, muted: boolean];
+  /** A chat message, from anyone (yours included), in relay order. */
+  chat: [message: ChatMessage];
+  stateChanged: [state: SessionState, previous: SessionState];
+  /** The session ended; `error` says why when you did not call `leave()`. */
+  disconnected: [error: LanError | undefined];
+  /** A non-fatal error the relay reported (rate limit…) or a packet from the relay that could not be decoded. */
+  error: [error: LanError];
+};
+
+/** Options of `publish`. */
+export interface PublishOptions {
+  kind: TrackKind;
+  codec: Codec;
+  /** Start muted. */
+  muted?: boolean;
+  /** A source of encoded frames; the track sends each one until the source ends or the track is unpublished. */
+  frames?: AsyncIterable<EncodedFrame> | Iterable<EncodedFrame>;
+}
+
+/** Options every `joinMeeting` takes. */
+export interface JoinOptions {
+  /** The relay's base URL: `ws://`, `wss://`, `http://` or `https://` host and port. */
+  url: string | URL;
+  /** Meeting id: 1–64 letters, digits, spaces or `_ . -`. */
+  meeting: string;
+  /** Display name, 1–64 characters. */
+  name: string;
+  /** The relay's passcode, if it has one. */
+  passcode?: string;
+  /** Codecs this client can decode (told to publishers). Default: every codec. */
+  decode?: Codec[];
+  /** Give up joining after this long (ms). Default 10000. */
+  timeoutMs?: number;
+  /** Abort the join. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Connects `transport`, joins, and returns the session once the relay welcomed it.
+ * @internal
+ */
+export async function startSession(transport: Transport, options: JoinOptions): Promise<Session> {
+  if (typeof options.meeting !== 'string' || options.meeting.trim() === '') throw new TypeError('meeting must be a non-empty string');
+  if (typeof options.name !== 'string' || options.name.trim() === '') throw new TypeError('name must be a non-empty string');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(ConnectionError.timeout('joining the meeting', timeoutMs)), timeoutMs);
+  const onAbort = () => controller.abort(options.signal?.reason ?? ConnectionError.closed('aborted'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await transport.connect(controller.signal);
+    const welcome = await new Promise<RelayMessageOf<'welcome'>>((resolve, reject) => {
+      const cleanup = () => {
+        transport.off('control', onControl);
+        transport.off('closed', onClosed);
+        controller.signal.removeEventListener('abort', onAbortJoin);
+      };
+      const onControl = (message: RelayMessage) => {
+        if (message.type === 'welcome') {
+          cleanup();
+          resolve(message);
+        } else if (message.type === 'error') {
+          cleanup();
+          reject(new RelayError(isErrorCode(message.code) ? message.code : ErrorCode.Internal, message.message));
+        }
+      };
+      const onClosed = (error: LanError | undefined) => {
+        cleanup();
+        reject(error ?? ConnectionError.closed('the relay closed the connection before welcoming us'));
+      };
+      const onAbortJoin = () => {
+        cleanup();
+        reject(controller.signal.reason);
+      };
+      transport.on('control', onControl);
+      transport.on('closed', onClosed);
+      controller.signal.addEventListener('abort', onAbortJoin, { once: true });
+      transport.sendControl({
+        type: 'join', v: 1, meeting: options.meeting, name: options.name, transport: transport.kind,
+        decode: options.decode ?? [...CODECS], ...(options.passcode !== undefined ? { passcode: options.passcode } : {}),
+        ...transport.joinExtras(),
+      });
+    });
+    await transport.ready(welcome);
+    if (controller.signal.aborted) throw controller.signal.reason;
+    return new Session(transport, welcome);
+  } catch (error) {
+    transport.close();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+interface PendingRequest {
+  resolve(track: TrackInfo): void;
+  reject(error: LanError): void;
+}
+
+/** Frames that arrive before their track's announcement (UDP can overtake TCP) wait this long. */
+const EARLY_FRAME_MS = 2000;
+const EARLY_FRAME_MAX = 32;
+
+/**
+ * This client in one meeting. Made by `joinMeeting`.
+ *
+ * @example
+ * ```ts
+ * const s = await joinMeeting({ url: 'ws://127.0.0.1:8787', meeting: 'Room1', name: 'Ana' });
+ * s.on('participantJoined', (p) => console.log(`${p.name} joined`));
+ * s.on('chat', (m) => console.log(`${m.name}: ${m.text}`));
+ * await s.chat.send('hello');
+ * await s.leave();
+ * ```
+ */
+export class Session extends TypedEmitter<SessionEvents> {
+  /** The meeting id. */
+  readonly meeting: string;
+  /** This session's participant. */
+  readonly local: LocalParticipant;
+  /** Group chat. */
+  readonly chat: Chat;
+  /** The relay's limits, as told at join. */
+  readonly limits: Limits;
+  readonly #transport: Transport;
+  readonly #participants = new Map<string, RemoteParticipant>();
+  readonly #tracks = new Map<string, RemoteTrack>();
+  readonly #requests = new Map<string, PendingRequest>();
+  readonly #early = new Map<string, { at: number; frames: RemoteFrame[] }>();
+  readonly #trackHost: LocalTrackHost;
+  #state: SessionState = 'connecting';
+  #lastHeard = Date.now();
+  #ping: ReturnType<typeof setInterval> | undefined;
+  #leaving: Promise<void> | undefined;
+
+  /** @internal */
+  constructor(transport: Transport, welcome: RelayMessageOf<'welcome'>) {
+    super();
+    this.#transport = transport;
+    this.meeting = welcome.meeting;
+    this.limits = welcome.limits;
+    this.local = new LocalParticipant(welcome.you);
+    this.chat = new Chat({
+      localId: this.local.id,
+      maxChars: welcome.limits.maxChatChars,
+      send: (message) => this.#send(message),
+      deliver: (message) => this.emit('chat', message),
+    }, welcome.chat);
+    this.#trackHost = {
+      senderId: this.local.id,
+      sendMedia: (packet, droppable) => this.#state === 'connected' && transport.sendMedia(packet, droppable),
+      setMuted: async (track, muted) => this.#send({ type: 'mute', trackId: track.id, muted }),
+      unpublish: async (track) => {
+        this.local.tracks.delete(track.id);
+        track.end();
+        this.#send({ type: 'unpublish', trackId: track.id });
+      },
+    };
+    for (const info of welcome.participants) this.#addParticipant(info, false);
+    transport.on('control', (message) => this.#onControl(message));
+    transport.on('media', (packet) => this.#onMedia(packet));
+    transport.on('protocolError', (error) => this.emit('error', error));
+    transport.on('closed', (error) => this.#onClosed(error));
+    this.#setState('connected');
+    this.#ping = setInterval(() => this.#tick(), PING_INTERVAL_MS);
+    (this.#ping as { unref?: () => void }).unref?.();
+  }
+
+  /** `connecting`, `connected`, `reconnecting` or `closed`. */
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** Which wire this session uses. */
+  get transport(): TransportKind {
+    return this.#transport.kind;
+  }
+
+  /** The other participants, by id. */
+  get participants(): ReadonlyMap<string, RemoteParticipant> {
+    return this.#participants;
+  }
+
+  /** Every remote track in the meeting, by id. */
+  get tracks(): ReadonlyMap<string, RemoteTrack> {
+    return this.#tracks;
+  }
+
+  /**
+   * Publishes a track. Resolves once the relay has announced it to everyone, so the first frame
+   * sent is never lost to that race.
+   *
+   * @example
+   * ```ts
+   * const track = await session.publish({ kind: 'camera', codec: 'jpeg', frames: jpegFrames() });
+   * ```
+   */
+  async publish(options: PublishOptions): Promise<LocalTrack> {
+    if (isVideoKind(options.kind) === AUDIO_CODECS.has(options.codec)) {
+      throw new TypeError(`a ${options.kind} track cannot carry ${options.codec}`);
+    }
+    this.#assertOpen();
+    const requestId = randomToken(9);
+    const info = await new Promise<TrackInfo>((resolve, reject) => {
+      this.#requests.set(requestId, { resolve, reject });
+      this.#send({ type: 'publish', requestId, kind: options.kind, codec: options.codec, ...(options.muted ? { muted: true } : {}) });
+    });
+    const track = new LocalTrack(this.#trackHost, info.id, info.kind, info.codec, info.muted);
+    this.local.tracks.set(track.id, track);
+    if (options.frames) void track.pump(options.frames);
+    return track;
+  }
+
+  /** Leaves the meeting and closes the connection. Idempotent. */
+  leave(): Promise<void> {
+    this.#leaving ??= (async () => {
+      if (this.#state === 'closed') return;
+      this.#send({ type: 'leave' });
+      this.#transport.close();
+    })();
+    return this.#leaving;
+  }
+
+  #assertOpen(): void {
+    if (this.#state === 'closed') throw ConnectionError.closed('the session is closed');
+  }
+
+  #send(message: ClientMessage): void {
+    if (this.#state !== 'closed') this.#transport.sendControl(message);
+  }
+
+  #setState(state: SessionState): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.emit('stateChanged', state, previous);
+  }
+
+  #tick(): void {
+    if (Date.now() - this.#lastHeard > PEER_TIMEOUT_MS + PING_INTERVAL_MS) {
+      this.#transport.close();
+      this.#onClosed(ConnectionError.timeout('hearing from the relay', PEER_TIMEOUT_MS));
+      return;
+    }
+    this.#send({ type: 'ping', t: Date.now() });
+    const limit = Date.now() - EARLY_FRAME_MS;
+    for (const [id, entry] of this.#early) if (entry.at < limit) this.#early.delete(id);
+  }
+
+  #onClosed(error: LanError | undefined): void {
+    if (this.#state === 'closed') return;
+    clearInterval(this.#ping);
+    const reason = error ?? ConnectionError.closed('you left the meeting');
+    for (const request of this.#requests.values()) request.reject(reason);
+    this.#requests.clear();
+    this.chat.close(reason);
+    for (const track of this.local.tracks.values()) track.end();
+    for (const track of this.#tracks.values()) track.end();
+    this.#setState('closed');
+    this.emit('disconnected', this.#leaving ? undefined : error);
+  }
+
+  #addParticipant(info: RelayMessageOf<'participantJoined'>['participant'], announce: boolean): void {
+    if (info.id === this.local.id || this.#participants.has(info.id)) return;
+    const participant = new RemoteParticipant(info);
+    this.#participants.set(participant.id, participant);
+    for (const t of info.tracks) this.#addTrack(t, false);
+    if (announce) this.emit('participantJoined', participant);
+  }
+
+  #addTrack(info: TrackInfo, announce: boolean): void {
+    const participant = this.#participants.get(info.participantId);
+    if (!participant || this.#tracks.has(info.id)) return;
+    const track = new RemoteTrack({ requestKeyFrame: (trackId) => this.#send({ type: 'keyFrameRequest', trackId }) }, info);
+    this.#tracks.set(track.id, track);
+    participant.addTrack(track);
+    if (announce) this.emit('trackPublished', track, participant);
+    // Frames that overtook the announcement (UDP vs TCP) are delivered now, on the next turn, so the
+    // listener added in the `trackPublished` handler sees them.
+    const early = this.#early.get(track.id);
+    if (early) {
+      this.#early.delete(track.id);
+      queueMicrotask(() => {
+        for (const frame of early.frames) track.deliver(frame);
+      });
+    }
+  }
+
+  #removeTrack(trackId: string): void {
+    const track = this.#tracks.get(trackId);
+    if (!track) return;
+    this.#tracks.delete(trackId);
+    const participant = this.#participants.get(track.participantId);
+    track.end();
+    if (participant) {
+      participant.removeTrack(track);
+      this.emit('trackUnpublished', track, participant);
+    }
+  }
+
+  #onControl(message: RelayMessage): void {
+    this.#lastHeard = Date.now();
+    switch (message.type) {
+      case 'participantJoined':
+        this.#addParticipant(message.participant, true);
+        return;
+      case 'participantLeft': {
+        const participant = this.#participants.get(message.participantId);
+        if (!participant) return;
+        for (const id of [...participant.tracks.keys()]) this.#removeTrack(id);
+        this.#participants.delete(participant.id);
+        participant.leave();
+        this.emit('participantLeft', participant, message.reason);
+        return;
+      }
+      case 'trackPublished':
+        this.#addTrack(message.track, true);
+        return;
+      case 'trackUnpublished':
+        this.#removeTrack(message.trackId);
+        return;
+      case 'trackMuted': {
+        const track = this.#tracks.get(message.trackId);
+        if (track) {
+          track.setMuted(message.muted);
+          this.emit('trackMuted', track, message.muted);
+        }
+        return;
+      }
+      case 'published': {
+        const request = this.#requests.get(message.requestId);
+        this.#requests.delete(message.requestId);
+        request?.resolve(message.track);
+        return;
+      }
+      case 'chat':
+        this.chat.handleMessage(message.message);
+        return;
+      case 'chatAck':
+        this.chat.handleAck(message.seq, message.id);
+        return;
+      case 'keyFrameRequest':
+        this.local.tracks.get(message.trackId)?.requestKeyFrame();
+        return;
+      case 'error': {
+        const code = isErrorCode(message.code) ? message.code : ErrorCode.Internal;
+        const error = new RelayError(code, message.message);
+        const requestId = message.requestId;
+        if (requestId?.startsWith('chat:')) this.chat.handleError(Number(requestId.slice(5)), error);
+        else if (requestId && this.#requests.has(requestId)) {
+          this.#requests.get(requestId)!.reject(error);
+          this.#requests.delete(requestId);
+        } else if (message.fatal) {
+          this.#transport.close();
+          this.#onClosed(error);
+        } else this.emit('error', error);
+        return;
+      }
+      case 'pong':
+      case 'welcome':
+        return;
+    }
+  }
+
+  #onMedia(packet: MediaPacket): void {
+    this.#lastHeard = Date.now();
+    const frame: RemoteFrame = {
+      data: packet.payload, codec: packet.codec, kind: packet.kind, keyFrame: packet.keyFrame, sequence: packet.sequence,
+      timestamp: packet.timestamp, audioLevel: packet.audioLevel, voice: packet.voice, discontinuity: packet.discontinuity,
+    };
+    const track = this.#tracks.get(packet.track);
+    if (track) {
+      if (track.participantId === packet.sender) track.deliver(frame);
+      return;
+    }
+    let early = this.#early.get(packet.track);
+    if (!early) {
+      if (this.#early.size >= EARLY_FRAME_MAX) return;
+      this.#early.set(packet.track, (early = { at: Date.now(), frames: [] }));
+    }
+    if (early.frames.length < EARLY_FRAME_MAX) early.frames.push(frame);
+  }
+}
+

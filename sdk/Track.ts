@@ -1,0 +1,274 @@
+/**
+ * Media tracks: {@link LocalTrack} (published by this session) and {@link RemoteTrack} (someone else's).
+ * @module
+ */
+import { TypedEmitter } from './TypedEmitter.js';
+import { AUDIO_CODECS, encodeMediaPacket, isVideoKind, type Codec, type TrackKind } from './protocol/index.js';
+
+/** Microseconds since the Unix epoch, with sub-millisecond precision. */
+export function nowMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** An encoded frame handed to {@link LocalTrack.send} (or yielded by `publish({ frames })`). */
+export interface EncodedFrame {
+  /** The encoded bytes: one JPEG image, one VP8 frame, one Opus packet… */
+  data: Uint8Array;
+  /** The frame decodes alone. Default `true` for JPEG and audio, `false` otherwise. */
+  keyFrame?: boolean;
+  /** Capture time, µs since the Unix epoch. Default: now. */
+  timestamp?: number;
+  /** Audio level 0..127 (−dBov, 127 silence). Default 127. */
+  audioLevel?: number;
+  /** The audio carries voice. */
+  voice?: boolean;
+}
+
+/** A frame received on a {@link RemoteTrack}. */
+export interface RemoteFrame {
+  /** The encoded bytes. */
+  data: Uint8Array;
+  codec: Codec;
+  kind: TrackKind;
+  keyFrame: boolean;
+  /** Per-track sequence number (u32, wraps). */
+  sequence: number;
+  /** Capture time at the sender, µs since the Unix epoch. */
+  timestamp: number;
+  /** 0..127 (−dBov; 127 silence). */
+  audioLevel: number;
+  voice: boolean;
+  /** Frames were skipped on purpose before this one. */
+  discontinuity: boolean;
+}
+
+/** Events of a {@link LocalTrack}. */
+export type LocalTrackEvents = {
+  /** A subscriber needs a key frame: encode the next frame as one. */
+  keyFrameRequested: [];
+  /** Mute state changed. */
+  muted: [muted: boolean];
+  /** The track was unpublished (by you, or because the session closed). */
+  ended: [];
+  /** The frame source given to `publish({ frames })` threw. */
+  error: [error: unknown];
+};
+
+/** What a local track needs from its session. @internal */
+export interface LocalTrackHost {
+  senderId: string;
+  sendMedia(packet: Uint8Array, droppable: boolean): boolean;
+  setMuted(track: LocalTrack, muted: boolean): Promise<void>;
+  unpublish(track: LocalTrack): Promise<void>;
+}
+
+/** Counters of a local track. */
+export interface LocalTrackStats {
+  framesSent: number;
+  bytesSent: number;
+  /** Video frames dropped at the sender because the connection was backed up. */
+  framesDropped: number;
+}
+
+/**
+ * A track this session publishes. Send encoded frames with {@link LocalTrack.send}, or give an async
+ * iterable to `session.publish({ frames })` and the track pumps it.
+ */
+export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
+  /** Track id, assigned by the relay. */
+  readonly id: string;
+  readonly kind: TrackKind;
+  readonly codec: Codec;
+  readonly stats: LocalTrackStats = { framesSent: 0, bytesSent: 0, framesDropped: 0 };
+  readonly #host: LocalTrackHost;
+  #muted: boolean;
+  #ended = false;
+  #sequence = 0;
+  #needsKeyFrame = false;
+  #discontinuity = false;
+
+  /** @internal */
+  constructor(host: LocalTrackHost, id: string, kind: TrackKind, codec: Codec, muted: boolean) {
+    super();
+    this.#host = host;
+    this.id = id;
+    this.kind = kind;
+    this.codec = codec;
+    this.#muted = muted;
+  }
+
+  /** `true` while muted (frames are not sent). */
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  /** `true` once unpublished. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Sends one encoded frame. Returns `false` when it was not sent: the track is muted or ended, or
+   * (video only) the connection is backed up — then frames are skipped until the next key frame and
+   * `keyFrameRequested` fires, so the encoder can send one.
+   */
+  send(frame: EncodedFrame): boolean {
+    if (this.#ended || this.#muted) return false;
+    const video = isVideoKind(this.kind);
+    const keyFrame = frame.keyFrame ?? (this.codec === 'jpeg' || AUDIO_CODECS.has(this.codec));
+    if (video && this.#needsKeyFrame && !keyFrame) {
+      this.stats.framesDropped++;
+      return false;
+    }
+    const packet = encodeMediaPacket({
+      kind: this.kind, codec: this.codec, track: this.id, sender: this.#host.senderId,
+      sequence: this.#sequence, timestamp: frame.timestamp ?? nowMicros(), keyFrame,
+      audioLevel: frame.audioLevel ?? 127, voice: frame.voice ?? false, discontinuity: this.#discontinuity,
+    }, frame.data);
+    if (!this.#host.sendMedia(packet, video)) {
+      this.stats.framesDropped++;
+      if (video && !this.#needsKeyFrame) {
+        this.#needsKeyFrame = true;
+        this.emit('keyFrameRequested');
+      }
+      return false;
+    }
+    this.#sequence = (this.#sequence + 1) >>> 0;
+    this.#discontinuity = false;
+    if (keyFrame) this.#needsKeyFrame = false;
+    this.stats.framesSent++;
+    this.stats.bytesSent += frame.data.byteLength;
+    return true;
+  }
+
+  /** Stops sending and tells everyone the track is muted. */
+  async mute(): Promise<void> {
+    if (this.#muted || this.#ended) return;
+    this.#muted = true;
+    this.#discontinuity = true;
+    this.emit('muted', true);
+    await this.#host.setMuted(this, true);
+  }
+
+  /** Resumes sending. */
+  async unmute(): Promise<void> {
+    if (!this.#muted || this.#ended) return;
+    this.#muted = false;
+    this.emit('muted', false);
+    await this.#host.setMuted(this, false);
+  }
+
+  /** Stops the track and tells everyone. Idempotent. */
+  async unpublish(): Promise<void> {
+    if (this.#ended) return;
+    await this.#host.unpublish(this);
+  }
+
+  /** Asks for a key frame from the encoder (relay request, or a new subscriber). @internal */
+  requestKeyFrame(): void {
+    this.emit('keyFrameRequested');
+  }
+
+  /** Marks the track ended. @internal */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.emit('ended');
+  }
+
+  /** Pumps an async iterable of frames until it ends or the track does. @internal */
+  async pump(frames: AsyncIterable<EncodedFrame> | Iterable<EncodedFrame>): Promise<void> {
+    try {
+      for await (const frame of frames) {
+        if (this.#ended) break;
+        this.send(frame);
+      }
+    } catch (error) {
+      this.emit('error', error);
+    }
+  }
+}
+
+/** Events of a {@link RemoteTrack}. */
+export type RemoteTrackEvents = {
+  /** A whole frame arrived. */
+  frame: [frame: RemoteFrame];
+  /** The publisher muted or unmuted. */
+  muted: [muted: boolean];
+  /** The publisher unpublished the track, or left. */
+  ended: [];
+};
+
+/** What a remote track needs from its session. @internal */
+export interface RemoteTrackHost {
+  requestKeyFrame(trackId: string): void;
+}
+
+/** A track someone else publishes. Listen to `frame` for its encoded frames. */
+export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
+  readonly id: string;
+  /** Id of the participant who publishes it. */
+  readonly participantId: string;
+  readonly kind: TrackKind;
+  #codec: Codec;
+  #muted: boolean;
+  #ended = false;
+  #framesReceived = 0;
+  readonly #host: RemoteTrackHost;
+
+  /** @internal */
+  constructor(host: RemoteTrackHost, info: { id: string; participantId: string; kind: TrackKind; codec: Codec; muted: boolean }) {
+    super();
+    this.#host = host;
+    this.id = info.id;
+    this.participantId = info.participantId;
+    this.kind = info.kind;
+    this.#codec = info.codec;
+    this.#muted = info.muted;
+  }
+
+  /** The codec of the latest frame (or the one announced). */
+  get codec(): Codec {
+    return this.#codec;
+  }
+
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Frames received so far. */
+  get framesReceived(): number {
+    return this.#framesReceived;
+  }
+
+  /** Asks the publisher for a key frame (through the relay, which rate-limits it). */
+  requestKeyFrame(): void {
+    if (!this.#ended) this.#host.requestKeyFrame(this.id);
+  }
+
+  /** @internal */
+  deliver(frame: RemoteFrame): void {
+    if (this.#ended) return;
+    this.#framesReceived++;
+    this.#codec = frame.codec;
+    this.emit('frame', frame);
+  }
+
+  /** @internal */
+  setMuted(muted: boolean): void {
+    if (this.#muted === muted) return;
+    this.#muted = muted;
+    this.emit('muted', muted);
+  }
+
+  /** @internal */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.emit('ended');
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * lanconf — video conferencing for a LAN. The SDK entry for browsers (and Node ≥ 22, which has a
+ * global `WebSocket`). In Node, import from `lanconf/node` for the native TCP + UDP transport.
+ *
+ * @example
+ * ```ts
+ * import { joinMeeting } from 'lanconf';
+ * const s = await joinMeeting({ url: 'https://relay.local:8787', meeting: 'Room1', name: 'Ana' });
+ * s.on('chat', (m) => console.log(`${m.name}: ${m.text}`));
+ * await s.chat.send('hello');
+ * ```
+ * @module lanconf
+ */
+import { ConnectionError } from './errors.js';
+import { startSession, type JoinOptions, type Session } from './Session.js';
+import { WebSocketTransport, type WebSocketLike } from './transport/WebSocketTransport.js';
+import { relayUrls } from './url.js';
+
+/** Options of {@link joinMeeting} (browser entry). */
+export interface BrowserJoinOptions extends JoinOptions {
+  /** Only `'websocket'` in browsers. */
+  transport?: 'websocket';
+}
+
+/**
+ * Joins a meeting over WebSocket and resolves with the {@link Session} once the relay welcomed you.
+ *
+ * @throws {@link RelayError} `LAN_ERR_BAD_PASSCODE`, `LAN_ERR_ROOM_FULL`… when the relay refuses the join;
+ *   {@link ConnectionError} `LAN_ERR_UNREACHABLE` when the relay cannot be reached, `LAN_ERR_TIMEOUT` when it does not answer;
+ *   `TypeError` for a malformed URL, meeting or name.
+ */
+export function joinMeeting(options: BrowserJoinOptions): Promise<Session> {
+  const urls = relayUrls(options.url);
+  const Ctor = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  if (!Ctor) {
+    return Promise.reject(new ConnectionError('LAN_ERR_UNREACHABLE', 'this runtime has no WebSocket; in Node import joinMeeting from "lanconf/node"'));
+  }
+  return startSession(new WebSocketTransport(urls.ws, (url) => new Ctor(url)), options);
+}
+
+export { Session, type JoinOptions, type PublishOptions, type SessionEvents, type SessionState } from './Session.js';
+export { LocalParticipant, RemoteParticipant, type RemoteParticipantEvents, type Role } from './Participant.js';
+export {
+  LocalTrack, RemoteTrack, nowMicros,
+  type EncodedFrame, type RemoteFrame, type LocalTrackEvents, type RemoteTrackEvents, type LocalTrackStats,
+} from './Track.js';
+export { Chat, type ChatMessage } from './Chat.js';
+export { LanError, ProtocolError, ConnectionError, RelayError, ErrorCode, isErrorCode } from './errors.js';
+export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
+export { Transport, type TransportEvents, type TransportKind } from './transport/Transport.js';
+export { WebSocketTransport, type WebSocketLike, type WebSocketFactory } from './transport/WebSocketTransport.js';
+export { relayUrls, type RelayUrls } from './url.js';
+export type { Codec, TrackKind, Limits, ParticipantInfo, TrackInfo, ChatMessageInfo } from './protocol/index.js';
+export * as protocol from './protocol/index.js';

@@ -1,0 +1,49 @@
+/**
+ * The Node entry of the SDK: everything in `lanconf`, plus the native TCP + UDP transport and a
+ * WebSocket that works in Node 20.
+ *
+ * @example
+ * ```ts
+ * import { joinMeeting } from 'lanconf/node';
+ * const s = await joinMeeting({ url: 'http://192.168.1.20:8787', meeting: 'Room1', name: 'Kiosk', transport: 'native' });
+ * ```
+ * @module lanconf/node
+ */
+import WebSocket from 'ws';
+import { startSession, type JoinOptions, type Session } from './Session.js';
+import { NativeTransport, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';
+import { WebSocketTransport, type WebSocketLike } from './transport/WebSocketTransport.js';
+import { relayUrls } from './url.js';
+
+/** Options of {@link joinMeeting} in Node. */
+export interface NodeJoinOptions extends JoinOptions, NativeTransportOptions {
+  /** `'websocket'` (default) or `'native'`: TCP for control and chat, UDP for media. */
+  transport?: 'websocket' | 'native';
+  /** TLS options for a relay with a self-signed certificate (`wss://`, `https://`). */
+  tls?: NodeTlsOptions;
+}
+
+/**
+ * Joins a meeting from Node, over WebSocket or the native TCP + UDP transport. The native transport
+ * learns the relay's TCP and UDP ports from the relay: give the same URL as browsers use.
+ *
+ * @throws The same errors as the browser `joinMeeting`.
+ */
+export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
+  const urls = relayUrls(options.url);
+  if (options.transport === 'native') return startSession(new NativeTransport(urls, options), options);
+  if (options.transport !== undefined && options.transport !== 'websocket') {
+    return Promise.reject(new TypeError(`transport must be "websocket" or "native", not ${JSON.stringify(options.transport)}`));
+  }
+  const tls = options.tls;
+  const factory = (url: string): WebSocketLike => new WebSocket(url, {
+    perMessageDeflate: false,
+    maxPayload: 64 * 1024 * 1024,
+    ...(tls?.ca ? { ca: tls.ca } : {}),
+    ...(tls?.insecure ? { rejectUnauthorized: false } : {}),
+  }) as unknown as WebSocketLike;
+  return startSession(new WebSocketTransport(urls.ws, factory), options);
+}
+
+export * from './index.js';
+export { NativeTransport, fetchRelayInfo, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';

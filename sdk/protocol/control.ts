@@ -1,0 +1,180 @@
+/**
+ * Control messages: JSON objects with a `type`, one schema per type, validated on receipt.
+ *
+ * Client → relay: {@link ClientMessage}. Relay → client: {@link RelayMessage}.
+ * {@link decodeClientMessage} / {@link decodeRelayMessage} check size, JSON, type and schema, in that
+ * order, and throw a {@link ProtocolError} naming the first failure. Validation builds new objects
+ * (unknown fields are dropped), so nothing from the wire is merged into existing objects.
+ * @module
+ */
+import { z } from 'zod';
+import { ProtocolError, ErrorCode } from '../errors.js';
+import { CODECS, DEFAULT_LIMITS, PROTOCOL_VERSION, TRACK_KINDS } from './constants.js';
+
+const id = z.string().regex(/^[0-9a-f]{16}$/, 'must be a 16-character hex id');
+const kind = z.enum(TRACK_KINDS as [string, ...string[]]) as z.ZodType<(typeof TRACK_KINDS)[number]>;
+const codec = z.enum(CODECS as [string, ...string[]]) as z.ZodType<(typeof CODECS)[number]>;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const label = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`)
+    .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
+const requestId = z.string().min(1).max(64);
+const uint = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** A meeting id: 1–64 characters of letters, digits, space, `_ . -`. */
+export const MEETING_ID_PATTERN = /^[\p{L}\p{N} _.-]{1,64}$/u;
+
+// ---- shared shapes --------------------------------------------------------------------------
+
+const trackInfo = z.object({
+  id, participantId: id, kind, codec, muted: z.boolean(),
+});
+const participantInfo = z.object({
+  id, name: label(64), role: z.enum(['host', 'guest']), joinedAt: uint,
+  decode: z.array(codec).max(16), tracks: z.array(trackInfo).max(64),
+});
+const chatMessage = z.object({
+  id, from: id, name: label(64), text: z.string().max(100_000), ts: uint, seq: uint,
+});
+
+/** A track as described on the wire. */
+export type TrackInfo = z.infer<typeof trackInfo>;
+/** A participant as described on the wire. */
+export type ParticipantInfo = z.infer<typeof participantInfo>;
+/** A chat message as the relay delivers it: relay id, sender, timestamp (ms), per-sender sequence. */
+export type ChatMessageInfo = z.infer<typeof chatMessage>;
+
+// ---- client → relay -------------------------------------------------------------------------
+
+const clientSchemas = {
+  join: z.object({
+    type: z.literal('join'),
+    v: z.literal(PROTOCOL_VERSION),
+    meeting: z.string().regex(MEETING_ID_PATTERN, 'must be 1-64 letters, digits, spaces or _ . -'),
+    name: label(64),
+    passcode: z.string().max(256).optional(),
+    transport: z.enum(['websocket', 'native']),
+    decode: z.array(codec).max(16),
+    udp: z.object({ payloadSize: z.number().int().min(512).max(65467) }).optional(),
+    resume: z.string().max(128).optional(),
+  }),
+  leave: z.object({ type: z.literal('leave') }),
+  ping: z.object({ type: z.literal('ping'), t: z.number().finite() }),
+  publish: z.object({ type: z.literal('publish'), requestId, kind, codec, muted: z.boolean().optional() }),
+  unpublish: z.object({ type: z.literal('unpublish'), trackId: id }),
+  mute: z.object({ type: z.literal('mute'), trackId: id, muted: z.boolean() }),
+  chat: z.object({ type: z.literal('chat'), text: z.string().min(1, 'must not be empty').max(100_000), seq: uint }),
+  keyFrameRequest: z.object({ type: z.literal('keyFrameRequest'), trackId: id }),
+};
+
+// ---- relay → client -------------------------------------------------------------------------
+
+const relaySchemas = {
+  welcome: z.object({
+    type: z.literal('welcome'),
+    v: z.literal(PROTOCOL_VERSION),
+    meeting: z.string(),
+    you: participantInfo,
+    participants: z.array(participantInfo),
+    chat: z.array(chatMessage),
+    resumeToken: z.string(),
+    udp: z.object({ port: z.number().int().min(1).max(65535), token: z.string(), payloadSize: z.number().int() }).optional(),
+    limits: z.object({
+      maxControlBytes: uint, maxFrameBytes: uint, maxParticipants: uint,
+      maxTracksPerParticipant: uint, maxControlPerSecond: uint, maxChatChars: uint,
+    }),
+    serverTime: uint,
+  }),
+  participantJoined: z.object({ type: z.literal('participantJoined'), participant: participantInfo }),
+  participantLeft: z.object({ type: z.literal('participantLeft'), participantId: id, reason: z.string().max(200) }),
+  published: z.object({ type: z.literal('published'), requestId, track: trackInfo }),
+  trackPublished: z.object({ type: z.literal('trackPublished'), track: trackInfo }),
+  trackUnpublished: z.object({ type: z.literal('trackUnpublished'), trackId: id, participantId: id }),
+  trackMuted: z.object({ type: z.literal('trackMuted'), trackId: id, participantId: id, muted: z.boolean() }),
+  chat: z.object({ type: z.literal('chat'), message: chatMessage }),
+  chatAck: z.object({ type: z.literal('chatAck'), seq: uint, id }),
+  keyFrameRequest: z.object({ type: z.literal('keyFrameRequest'), trackId: id }),
+  pong: z.object({ type: z.literal('pong'), t: z.number().finite(), serverTime: uint }),
+  error: z.object({
+    type: z.literal('error'),
+    code: z.string().max(64),
+    message: z.string().max(1000),
+    requestId: requestId.optional(),
+    fatal: z.boolean().optional(),
+  }),
+};
+
+type Infer<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.infer<S[K]> }[keyof S];
+
+/** Any message a client sends to the relay. */
+export type ClientMessage = Infer<typeof clientSchemas>;
+/** Any message the relay sends to a client. */
+export type RelayMessage = Infer<typeof relaySchemas>;
+/** The client message of type `T`. */
+export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
+/** The relay message of type `T`. */
+export type RelayMessageOf<T extends RelayMessage['type']> = Extract<RelayMessage, { type: T }>;
+
+/** Every client → relay message type. */
+export const CLIENT_MESSAGE_TYPES = Object.keys(clientSchemas) as Array<ClientMessage['type']>;
+/** Every relay → client message type. */
+export const RELAY_MESSAGE_TYPES = Object.keys(relaySchemas) as Array<RelayMessage['type']>;
+
+const encoder = new TextEncoder();
+
+/** Encodes a control message as JSON text. */
+export function encodeControl(message: ClientMessage | RelayMessage): string {
+  return JSON.stringify(message);
+}
+
+/** UTF-8 byte length of a string (without allocating for ASCII-only text). */
+export function utf8Length(text: string): number {
+  // Every UTF-16 unit is 1–3 UTF-8 bytes; only count precisely when it could matter.
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).byteLength;
+}
+
+function decodeWith<M>(schemas: Record<string, z.ZodType>, text: string | Uint8Array, maxBytes: number): M {
+  const size = typeof text === 'string' ? (text.length > maxBytes ? utf8Length(text) : text.length) : text.byteLength;
+  if (size > maxBytes) throw ProtocolError.tooLarge('control message', size, maxBytes);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text));
+  } catch {
+    throw ProtocolError.badJson();
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ProtocolError(ErrorCode.InvalidMessage, 'control message must be a JSON object');
+  }
+  const type = (raw as { type?: unknown }).type;
+  const schema = typeof type === 'string' && Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+  if (!schema) throw ProtocolError.unknownType(type);
+  if (type === 'join' || type === 'welcome') {
+    const v = (raw as { v?: unknown }).v;
+    if (typeof v === 'number' && v !== PROTOCOL_VERSION) throw ProtocolError.badVersion(v, PROTOCOL_VERSION);
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : 'message';
+    throw ProtocolError.invalid(type as string, `${where} ${issue.message}`);
+  }
+  return result.data as M;
+}
+
+/**
+ * Parses and validates a message from a client.
+ * @throws {@link ProtocolError} `LAN_ERR_TOO_LARGE`, `LAN_ERR_BAD_JSON`, `LAN_ERR_UNKNOWN_TYPE`,
+ *   `LAN_ERR_BAD_VERSION` or `LAN_ERR_INVALID_MESSAGE`.
+ */
+export function decodeClientMessage(text: string | Uint8Array, maxBytes = DEFAULT_LIMITS.maxControlBytes): ClientMessage {
+  return decodeWith<ClientMessage>(clientSchemas, text, maxBytes);
+}
+
+/**
+ * Parses and validates a message from the relay. Same errors as {@link decodeClientMessage}.
+ * Relay messages are not size-limited by default (a `welcome` with history can be large).
+ */
+export function decodeRelayMessage(text: string | Uint8Array, maxBytes = 16 * 1024 * 1024): RelayMessage {
+  return decodeWith<RelayMessage>(relaySchemas, text, maxBytes);
+}

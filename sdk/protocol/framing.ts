@@ -1,0 +1,125 @@
+/**
+ * Message framing for the TCP control connection of native clients.
+ *
+ * ```
+ * offset size field
+ *  0     4    length     u32 big-endian: bytes of the payload
+ *  4     1    opcode     1 = text (a JSON control message), 2 = binary (a packet: media…)
+ *  5     …    payload
+ * ```
+ * This mirrors WebSocket's text and binary messages, so the relay handles both transports alike.
+ * @module
+ */
+import { ProtocolError, ErrorCode } from '../errors.js';
+
+/** Frame opcodes. */
+export const Opcode = { Text: 1, Binary: 2 } as const;
+/** A frame opcode. */
+export type Opcode = (typeof Opcode)[keyof typeof Opcode];
+
+/** Bytes before the payload. */
+export const FRAME_HEADER_BYTES = 5;
+
+const encoder = new TextEncoder();
+
+/** Encodes a text (JSON) frame. */
+export function encodeTextFrame(text: string): Uint8Array {
+  const body = encoder.encode(text);
+  const out = new Uint8Array(FRAME_HEADER_BYTES + body.byteLength);
+  new DataView(out.buffer).setUint32(0, body.byteLength);
+  out[4] = Opcode.Text;
+  out.set(body, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** The 5-byte header of a binary frame carrying `length` bytes (send it, then the payload, with no copy). */
+export function binaryFrameHeader(length: number): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_BYTES);
+  new DataView(out.buffer).setUint32(0, length);
+  out[4] = Opcode.Binary;
+  return out;
+}
+
+/**
+ * A streaming parser: feed it chunks as they arrive; it calls `onFrame` for each whole frame.
+ * A frame over `maxPayload` or an unknown opcode throws a {@link ProtocolError}; the stream is then
+ * unusable and the connection should be closed.
+ */
+export class FrameParser {
+  readonly #maxPayload: number;
+  readonly #onFrame: (opcode: Opcode, payload: Uint8Array) => void;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #need = FRAME_HEADER_BYTES;
+  #opcode: Opcode | 0 = 0;
+  #failed = false;
+
+  constructor(maxPayload: number, onFrame: (opcode: Opcode, payload: Uint8Array) => void) {
+    this.#maxPayload = maxPayload;
+    this.#onFrame = onFrame;
+  }
+
+  /** Bytes received but not yet part of a whole frame. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** Adds received bytes. */
+  push(chunk: Uint8Array): void {
+    if (this.#failed) throw new ProtocolError(ErrorCode.InvalidMessage, 'the stream already failed');
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.byteLength;
+    while (this.#buffered >= this.#need) {
+      const bytes = this.#take(this.#need);
+      if (this.#opcode === 0) {
+        const view = new DataView(bytes.buffer, bytes.byteOffset, FRAME_HEADER_BYTES);
+        const length = view.getUint32(0);
+        const opcode = view.getUint8(4);
+        if (opcode !== Opcode.Text && opcode !== Opcode.Binary) {
+          this.#failed = true;
+          throw new ProtocolError(ErrorCode.BadPacketType, `unknown frame opcode ${opcode}`);
+        }
+        if (length > this.#maxPayload) {
+          this.#failed = true;
+          throw ProtocolError.tooLarge('frame', length, this.#maxPayload);
+        }
+        this.#opcode = opcode;
+        this.#need = length;
+        if (length === 0) this.#deliver(new Uint8Array(0));
+      } else {
+        this.#deliver(bytes);
+      }
+    }
+  }
+
+  #deliver(payload: Uint8Array): void {
+    const opcode = this.#opcode as Opcode;
+    this.#opcode = 0;
+    this.#need = FRAME_HEADER_BYTES;
+    this.#onFrame(opcode, payload);
+  }
+
+  #take(n: number): Uint8Array {
+    this.#buffered -= n;
+    const first = this.#chunks[0]!;
+    if (first.byteLength === n) {
+      this.#chunks.shift();
+      return first;
+    }
+    if (first.byteLength > n) {
+      this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const chunk = this.#chunks[0]!;
+      const part = Math.min(chunk.byteLength, n - at);
+      out.set(chunk.subarray(0, part), at);
+      at += part;
+      if (part === chunk.byteLength) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(part);
+    }
+    return out;
+  }
+}

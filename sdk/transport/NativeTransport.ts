@@ -1,0 +1,262 @@
+/**
+ * The native transport (Node only): TCP for control, UDP for media, as on the original LAN design.
+ * The client learns the relay's TCP and UDP ports from `/.well-known/lanconf`, then proves on UDP who it
+ * is with the token from its `welcome`. If UDP cannot be bound (a firewall), media goes over TCP.
+ * @module
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { lookup } from 'node:dns/promises';
+import { ConnectionError, LanError, ProtocolError } from '../errors.js';
+import {
+  DEFAULT_UDP_PAYLOAD, FrameParser, MAX_UDP_DATAGRAM, MEDIA_HEADER_BYTES, Opcode, PacketType,
+  Reassembler, binaryFrameHeader, decodeMediaPacket, decodeRelayMessage, encodeControl, encodeTextFrame,
+  encodeUdpBind, fragmentPacket, type ClientMessage, type RelayMessageOf,
+} from '../protocol/index.js';
+import type { RelayUrls } from '../url.js';
+import { SENDER_VIDEO_HIGH_WATER, Transport } from './Transport.js';
+
+/** TLS options for Node clients of a relay with a self-signed certificate. */
+export interface NodeTlsOptions {
+  /** The relay's certificate (PEM), trusted as a CA: `relay.certificate`, or `cert.pem` from its data dir. */
+  ca?: string | Buffer;
+  /** Accept any certificate. Only for tests on loopback; prefer `ca`. */
+  insecure?: boolean;
+}
+
+/** Options of the native transport. */
+export interface NativeTransportOptions {
+  /** UDP payload size per datagram. Default 60000; use {@link MTU_SAFE_UDP_PAYLOAD} (1200) where IP fragments are dropped. */
+  udpPayloadSize?: number;
+  tls?: NodeTlsOptions;
+  /** Give up binding UDP after this long and send media over TCP (ms). Default 3000. */
+  udpBindTimeoutMs?: number;
+}
+
+interface WellKnown {
+  service: string;
+  protocol: number;
+  tcp: { port: number; tls: boolean };
+  udp: { port: number };
+}
+
+function tlsOptions(tls: NodeTlsOptions | undefined): ConnectionOptions {
+  return { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.insecure ? { rejectUnauthorized: false } : {}) };
+}
+
+/** Fetches `/.well-known/lanconf` from the relay. */
+export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: AbortSignal): Promise<WellKnown> {
+  const url = new URL('.well-known/lanconf', urls.http);
+  return new Promise((resolve, reject) => {
+    const req = (urls.secure ? httpsRequest : httpRequest)(url, { ...tlsOptions(tls), signal, timeout: 5000 }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(ConnectionError.unreachable(urls.http, new Error(`HTTP ${res.statusCode} from /.well-known/lanconf: is this a lanconf relay?`)));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.byteLength;
+        if (size > 65536) req.destroy(new Error('answer too large'));
+        else chunks.push(c);
+      });
+      res.on('end', () => {
+        try {
+          const info = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WellKnown;
+          if (info.service !== 'lanconf' || !info.tcp?.port || !info.udp?.port) throw new Error('not a lanconf relay');
+          resolve(info);
+        } catch (error) {
+          reject(ConnectionError.unreachable(urls.http, error));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', (error) => reject(ConnectionError.unreachable(urls.http, error)));
+    req.end();
+  });
+}
+
+/** The native TCP + UDP transport. */
+export class NativeTransport extends Transport {
+  readonly kind = 'native' as const;
+  readonly #urls: RelayUrls;
+  readonly #options: NativeTransportOptions;
+  #tcp: Socket | undefined;
+  #udp: UdpSocket | undefined;
+  #relayUdp: { address: string; port: number } | undefined;
+  #udpBound = false;
+  #payloadSize: number;
+  #inflight = 0;
+  #reassembler: Reassembler | undefined;
+  #closed = false;
+  #finished = false;
+  #sweep: ReturnType<typeof setInterval> | undefined;
+
+  constructor(urls: RelayUrls, options: NativeTransportOptions = {}) {
+    super();
+    this.#urls = urls;
+    this.#options = options;
+    this.#payloadSize = options.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD;
+    if (!Number.isInteger(this.#payloadSize) || this.#payloadSize < 512 || this.#payloadSize > MAX_UDP_DATAGRAM - MEDIA_HEADER_BYTES) {
+      throw new TypeError(`udpPayloadSize must be an integer from 512 to ${MAX_UDP_DATAGRAM - MEDIA_HEADER_BYTES}`);
+    }
+  }
+
+  /** `true` once media flows over UDP (else over TCP). */
+  get udpBound(): boolean {
+    return this.#udpBound;
+  }
+
+  get bufferedAmount(): number {
+    return (this.#tcp?.writableLength ?? 0) + this.#inflight;
+  }
+
+  override joinExtras(): Partial<Extract<ClientMessage, { type: 'join' }>> {
+    return { udp: { payloadSize: this.#payloadSize } };
+  }
+
+  async connect(signal?: AbortSignal): Promise<void> {
+    const info = await fetchRelayInfo(this.#urls, this.#options.tls, signal);
+    const host = this.#urls.hostname;
+    const address = isIP(host) ? host : (await lookup(host)).address;
+    this.#relayUdp = { address, port: info.udp.port };
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => reject(ConnectionError.unreachable(`tcp://${host}:${info.tcp.port}`, error));
+      const socket = info.tcp.tls
+        ? tlsConnect({ host: address, port: info.tcp.port, servername: isIP(host) ? undefined : host, ...tlsOptions(this.#options.tls) }, () => done())
+        : netConnect({ host: address, port: info.tcp.port }, () => done());
+      const done = () => {
+        socket.off('error', onError);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        socket.destroy();
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', onError);
+      this.#tcp = socket;
+    });
+    const tcp = this.#tcp!;
+    tcp.setNoDelay(true);
+    const parser = new FrameParser(64 * 1024 * 1024, (opcode, payload) => {
+      try {
+        if (opcode === Opcode.Text) this.emit('control', decodeRelayMessage(payload));
+        else this.emit('media', decodeMediaPacket(payload));
+      } catch (error) {
+        if (error instanceof ProtocolError) this.emit('protocolError', error);
+        else throw error;
+      }
+    });
+    tcp.on('data', (chunk: Buffer) => {
+      try {
+        parser.push(chunk);
+      } catch (error) {
+        this.emit('protocolError', error as LanError);
+        tcp.destroy();
+      }
+    });
+    tcp.on('error', () => tcp.destroy());
+    tcp.on('close', () => this.#finish(this.#closed ? undefined : ConnectionError.closed('the relay closed the TCP connection')));
+  }
+
+  override async ready(welcome: RelayMessageOf<'welcome'>): Promise<void> {
+    if (!welcome.udp || !this.#relayUdp) return;
+    this.#relayUdp.port = welcome.udp.port;
+    this.#payloadSize = welcome.udp.payloadSize;
+    this.#reassembler = new Reassembler({ maxFrameBytes: welcome.limits.maxFrameBytes });
+    const relay = this.#relayUdp;
+    const udp = createSocket({ type: relay.address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+    this.#udp = udp;
+    udp.on('error', () => { /* a send error on one datagram only loses that datagram */ });
+    const bind = encodeUdpBind(welcome.udp.token);
+    const bound = new Promise<boolean>((resolve) => {
+      udp.on('message', (msg, rinfo) => {
+        // Only the relay's address speaks to us on UDP.
+        if (rinfo.port !== relay.port || rinfo.address.replace(/^::ffff:/, '') !== relay.address) return;
+        if (msg[0] === PacketType.UdpBindAck) {
+          this.#udpBound = true;
+          resolve(true);
+        } else if (msg[0] === PacketType.Media) this.#onDatagram(msg);
+      });
+      setTimeout(() => resolve(false), this.#options.udpBindTimeoutMs ?? 3000).unref();
+    });
+    await new Promise<void>((resolve) => udp.bind(0, resolve));
+    const send = () => {
+      if (!this.#udpBound && !this.#closed) udp.send(bind, relay.port, relay.address);
+    };
+    send();
+    const retry = setInterval(send, 150);
+    await bound;
+    clearInterval(retry);
+    this.#sweep = setInterval(() => this.#reassembler?.expire(), 1000);
+    this.#sweep.unref();
+  }
+
+  sendControl(message: ClientMessage): void {
+    if (this.#tcp?.writable) this.#tcp.write(encodeTextFrame(encodeControl(message)));
+  }
+
+  sendMedia(packet: Uint8Array, droppable: boolean): boolean {
+    if (this.#closed) return false;
+    if (droppable && this.bufferedAmount > SENDER_VIDEO_HIGH_WATER) return false;
+    const relay = this.#relayUdp;
+    if (this.#udpBound && this.#udp && relay) {
+      for (const datagram of fragmentPacket(packet, this.#payloadSize)) {
+        this.#inflight += datagram.byteLength;
+        this.#udp.send(datagram, relay.port, relay.address, () => {
+          this.#inflight -= datagram.byteLength;
+        });
+      }
+      return true;
+    }
+    const tcp = this.#tcp;
+    if (!tcp?.writable) return false;
+    tcp.cork();
+    tcp.write(binaryFrameHeader(packet.byteLength));
+    tcp.write(packet);
+    tcp.uncork();
+    return true;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tcp?.end();
+    setTimeout(() => this.#tcp?.destroy(), 1000).unref();
+    this.#finish(undefined);
+  }
+
+  #finish(error: LanError | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    try {
+      this.#udp?.close();
+    } catch {
+      // already closed
+    }
+    this.#reassembler?.clear();
+    this.emit('closed', error);
+  }
+
+  #onDatagram(msg: Buffer): void {
+    let packet;
+    try {
+      packet = decodeMediaPacket(msg, MAX_UDP_DATAGRAM);
+    } catch (error) {
+      this.emit('protocolError', error as LanError);
+      return;
+    }
+    const whole = this.#reassembler?.push(packet, msg);
+    if (!whole) return;
+    this.emit('media', whole === msg ? packet : decodeMediaPacket(whole));
+  }
+}
+

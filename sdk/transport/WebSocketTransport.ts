@@ -1,0 +1,129 @@
+/**
+ * The WebSocket transport: control as text messages, media as binary messages (one whole frame each).
+ * Works with the browser's `WebSocket` and with the `ws` package in Node.
+ * @module
+ */
+import { ConnectionError, type LanError, ProtocolError } from '../errors.js';
+import { decodeMediaPacket, decodeRelayMessage, encodeControl, type ClientMessage } from '../protocol/index.js';
+import { SENDER_VIDEO_HIGH_WATER, Transport } from './Transport.js';
+
+/** The subset of the WebSocket API the transport uses (browser `WebSocket` and `ws` both have it). */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  send(data: string | ArrayBufferView | ArrayBuffer): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Makes a WebSocket for a URL. */
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+const OPEN = 1;
+
+/** The WebSocket transport. */
+export class WebSocketTransport extends Transport {
+  readonly kind = 'websocket' as const;
+  readonly #url: string;
+  readonly #factory: WebSocketFactory;
+  #ws: WebSocketLike | undefined;
+  #closed = false;
+
+  constructor(url: string, factory: WebSocketFactory) {
+    super();
+    this.#url = url;
+    this.#factory = factory;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws?.bufferedAmount ?? 0;
+  }
+
+  connect(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let ws: WebSocketLike;
+      try {
+        ws = this.#factory(this.#url);
+      } catch (error) {
+        reject(ConnectionError.unreachable(this.#url, error));
+        return;
+      }
+      this.#ws = ws;
+      ws.binaryType = 'arraybuffer';
+      let opened = false;
+      const onAbort = () => {
+        ws.close();
+        reject(signal?.reason ?? ConnectionError.closed('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      ws.onopen = () => {
+        opened = true;
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      ws.onerror = () => {
+        /* followed by close */
+      };
+      ws.onclose = (ev) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!opened) {
+          reject(ConnectionError.unreachable(this.#url));
+          return;
+        }
+        this.#finish(this.#closed ? undefined : ConnectionError.closed(`the relay closed the connection (${ev.code}${ev.reason ? ` ${ev.reason}` : ''})`));
+      };
+      ws.onmessage = (ev) => this.#onMessage(ev.data);
+    });
+  }
+
+  sendControl(message: ClientMessage): void {
+    if (this.#ws?.readyState === OPEN) this.#ws.send(encodeControl(message));
+  }
+
+  sendMedia(packet: Uint8Array, droppable: boolean): boolean {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== OPEN) return false;
+    if (droppable && ws.bufferedAmount > SENDER_VIDEO_HIGH_WATER) return false;
+    ws.send(packet);
+    return true;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#ws?.close(1000, 'bye');
+    } catch {
+      // already closing
+    }
+    this.#finish(undefined);
+  }
+
+  #finishedOnce = false;
+  #finish(error: LanError | undefined): void {
+    if (this.#finishedOnce) return;
+    this.#finishedOnce = true;
+    this.#closed = true;
+    this.emit('closed', error);
+  }
+
+  #onMessage(data: unknown): void {
+    try {
+      if (typeof data === 'string') {
+        this.emit('control', decodeRelayMessage(data));
+      } else {
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
+        if (!bytes) return;
+        this.emit('media', decodeMediaPacket(bytes));
+      }
+    } catch (error) {
+      if (error instanceof ProtocolError) this.emit('protocolError', error);
+      else throw error;
+    }
+  }
+}
