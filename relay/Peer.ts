@@ -22,7 +22,7 @@ export interface RelayTrack {
   lastKeyFrameRequest: number;
 }
 
-/** A whole frame being forwarded: the packet bytes (sender stamped) and what the send policy needs. */
+/** @internal A whole frame being forwarded: the packet bytes (sender stamped) and what the send policy needs. */
 export interface ForwardedFrame {
   readonly bytes: Uint8Array;
   readonly track: RelayTrack;
@@ -62,6 +62,7 @@ const MAX_ERRORS_BEFORE_CLOSE = 100;
  * A client connection and, once joined, a participant in a {@link Room}.
  */
 export class Peer {
+  /** @internal */
   readonly link: PeerLink;
   /** Participant id; set by join. */
   id = '';
@@ -91,6 +92,7 @@ export class Peer {
   lastChatSeq = -1;
   readonly chatAcks = new Map<number, string>();
 
+  /** @internal */
   constructor(link: PeerLink, host: PeerHost) {
     this.link = link;
     this.#host = host;
@@ -171,6 +173,7 @@ export class Peer {
    * subscriber's backlog is over the high-water mark, and then until the next key frame (a delta
    * frame without its reference is useless), asking the publisher for one.
    */
+  /** @internal */
   sendMedia(frame: ForwardedFrame): void {
     if (this.#closed) return;
     if (frame.video) {

@@ -28,6 +28,7 @@ export class Room {
   readonly #chat: ChatMessageInfo[] = [];
   #closed = false;
 
+  /** @internal */
   constructor(id: string, host: RoomHost) {
     this.id = id;
     this.#host = host;

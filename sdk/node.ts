@@ -46,4 +46,4 @@ export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
 }
 
 export * from './index.js';
-export { NativeTransport, fetchRelayInfo, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';
+export { NativeTransport, fetchRelayInfo, type RelayDiscovery, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';

@@ -10,6 +10,9 @@
 import { z } from 'zod';
 import { ProtocolError, ErrorCode } from '../errors.js';
 import { CODECS, DEFAULT_LIMITS, PROTOCOL_VERSION, TRACK_KINDS } from './constants.js';
+import type { ClientMessage, RelayMessage } from './messages.js';
+
+export type * from './messages.js';
 
 const id = z.string().regex(/^[0-9a-f]{16}$/, 'must be a 16-character hex id');
 const kind = z.enum(TRACK_KINDS as [string, ...string[]]) as z.ZodType<(typeof TRACK_KINDS)[number]>;
@@ -38,12 +41,6 @@ const chatMessage = z.object({
   id, from: id, name: label(64), text: z.string().max(100_000), ts: uint, seq: uint,
 });
 
-/** A track as described on the wire. */
-export type TrackInfo = z.infer<typeof trackInfo>;
-/** A participant as described on the wire. */
-export type ParticipantInfo = z.infer<typeof participantInfo>;
-/** A chat message as the relay delivers it: relay id, sender, timestamp (ms), per-sender sequence. */
-export type ChatMessageInfo = z.infer<typeof chatMessage>;
 
 // ---- client → relay -------------------------------------------------------------------------
 
@@ -106,11 +103,12 @@ const relaySchemas = {
 };
 
 type Infer<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.infer<S[K]> }[keyof S];
-
-/** Any message a client sends to the relay. */
-export type ClientMessage = Infer<typeof clientSchemas>;
-/** Any message the relay sends to a client. */
-export type RelayMessage = Infer<typeof relaySchemas>;
+// The schemas and the hand-written interfaces in messages.ts must describe the same messages.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const clientTypesAgree: Same<Infer<typeof clientSchemas>, ClientMessage> = true;
+const relayTypesAgree: Same<Infer<typeof relaySchemas>, RelayMessage> = true;
+void clientTypesAgree;
+void relayTypesAgree;
 /** The client message of type `T`. */
 export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 /** The relay message of type `T`. */
@@ -130,12 +128,12 @@ export function encodeControl(message: ClientMessage | RelayMessage): string {
 
 /** UTF-8 byte length of a string (without allocating for ASCII-only text). */
 export function utf8Length(text: string): number {
-  // Every UTF-16 unit is 1–3 UTF-8 bytes; only count precisely when it could matter.
   return /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).byteLength;
 }
 
 function decodeWith<M>(schemas: Record<string, z.ZodType>, text: string | Uint8Array, maxBytes: number): M {
-  const size = typeof text === 'string' ? (text.length > maxBytes ? utf8Length(text) : text.length) : text.byteLength;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: count precisely only when the limit could be crossed.
+  const size = typeof text === 'string' ? (text.length * 3 <= maxBytes ? text.length : utf8Length(text)) : text.byteLength;
   if (size > maxBytes) throw ProtocolError.tooLarge('control message', size, maxBytes);
   let raw: unknown;
   try {

@@ -29,17 +29,22 @@ export interface NodeTlsOptions {
 
 /** Options of the native transport. */
 export interface NativeTransportOptions {
-  /** UDP payload size per datagram. Default 60000; use {@link MTU_SAFE_UDP_PAYLOAD} (1200) where IP fragments are dropped. */
+  /** UDP payload size per datagram. Default 60000; use 1200 (`MTU_SAFE_UDP_PAYLOAD`) where IP fragments are dropped. */
   udpPayloadSize?: number;
   tls?: NodeTlsOptions;
   /** Give up binding UDP after this long and send media over TCP (ms). Default 3000. */
   udpBindTimeoutMs?: number;
 }
 
-interface WellKnown {
+/** What a relay answers at `/.well-known/lanconf` (the fields a client needs). */
+export interface RelayDiscovery {
+  /** Always `'lanconf'`. */
   service: string;
+  /** Protocol version the relay speaks. */
   protocol: number;
+  /** TCP control port; `tls` when it expects TLS. */
   tcp: { port: number; tls: boolean };
+  /** UDP media port. */
   udp: { port: number };
 }
 
@@ -48,7 +53,7 @@ function tlsOptions(tls: NodeTlsOptions | undefined): ConnectionOptions {
 }
 
 /** Fetches `/.well-known/lanconf` from the relay. */
-export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: AbortSignal): Promise<WellKnown> {
+export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: AbortSignal): Promise<RelayDiscovery> {
   const url = new URL('.well-known/lanconf', urls.http);
   return new Promise((resolve, reject) => {
     const req = (urls.secure ? httpsRequest : httpRequest)(url, { ...tlsOptions(tls), signal, timeout: 5000 }, (res) => {
@@ -66,7 +71,7 @@ export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: A
       });
       res.on('end', () => {
         try {
-          const info = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WellKnown;
+          const info = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RelayDiscovery;
           if (info.service !== 'lanconf' || !info.tcp?.port || !info.udp?.port) throw new Error('not a lanconf relay');
           resolve(info);
         } catch (error) {

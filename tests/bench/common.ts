@@ -1,0 +1,147 @@
+/**
+ * Shared by the bench orchestrator (run.ts) and its child processes: the clock, the IPC messages and
+ * small statistics helpers.
+ *
+ * The clock: every process computes "µs since the Unix epoch" as CLOCK_MONOTONIC (process.hrtime,
+ * system-wide on Linux) plus one offset chosen by the orchestrator and passed in BENCH_CLOCK_BASE.
+ * So a capture timestamp taken in one process and a receive time taken in another are on the same
+ * clock (to ~1 µs), which `performance.timeOrigin + performance.now()` does not guarantee across processes.
+ * @module
+ */
+
+/** Monotonic µs (CLOCK_MONOTONIC), no offset. */
+export function monoMicros(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1e6 + ns / 1e3;
+}
+
+let base = Number(process.env.BENCH_CLOCK_BASE ?? NaN);
+if (!Number.isFinite(base)) base = Date.now() * 1000 - monoMicros();
+
+/** The offset this process uses (give it to children in BENCH_CLOCK_BASE). */
+export const clockBase = base;
+
+/** µs since the Unix epoch on the clock shared by every bench process. */
+export function clock(): number {
+  return monoMicros() + base;
+}
+
+/** Sleep. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Percentile (0..100) of an array of numbers, nearest-rank; NaN when empty. Sorts a copy. */
+export function percentiles(values: readonly number[], ps: readonly number[]): number[] {
+  if (values.length === 0) return ps.map(() => NaN);
+  const sorted = Float64Array.from(values).sort();
+  return ps.map((p) => {
+    const rank = Math.ceil((p / 100) * sorted.length);
+    return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+  });
+}
+
+/** The measurement window, on the shared clock (µs). Frames whose capture time is in [start, end) count. */
+export interface Window {
+  /** First frame is sent at (about) this time. */
+  sendStart: number;
+  windowStart: number;
+  windowEnd: number;
+  /** Last frame is sent before this time. */
+  sendEnd: number;
+}
+
+/** Relay-process results for one configuration. */
+export interface RelayReport {
+  /** Wall time between the `begin` and `end` marks (s). */
+  elapsedS: number;
+  /** CPU (user + system) over that time, in % of one core. */
+  cpuPct: number;
+  cpuUserPct: number;
+  cpuSystemPct: number;
+  rssMaxMB: number;
+  rssEndMB: number;
+  heapUsedMB: number;
+  /** Summed over the peers of the meeting, between the marks. */
+  framesIn: number;
+  framesOut: number;
+  videoDropped: number;
+  udpSendErrors: number;
+  udpUnbound: number;
+  peers: number;
+  /** Capture → relay starts the fan-out (whole frame in hand), µs, one sample per window frame. */
+  ingress: number[];
+  /** Capture → frame handed to one subscriber's socket, µs, one sample per (window frame, subscriber). */
+  handoff: number[];
+  /** Duration of one fan-out (all subscribers), µs, per window frame. */
+  fanout: number[];
+  /** Handoffs after which the subscriber's link still had bytes queued in the relay (WS/TCP). */
+  queuedHandoffs: number;
+  maxBacklogBytes: number;
+}
+
+/** One publisher's figures for the window. */
+export interface PublisherReport {
+  id: string;
+  /** Frames the generator produced with a capture time in the window (sent + dropped by the sender). */
+  offered: number;
+  sent: number;
+  senderDropped: number;
+  /** Frame slots the generator skipped because its process was more than one period late. */
+  generatorSkipped: number;
+  /** Mean lateness of the generator's timer (ms): how far behind schedule the client process ran. */
+  meanLateMs: number;
+}
+
+/** One subscriber's figures for the window. */
+export interface SubscriberReport {
+  id: string;
+  /** Window frames received, by publisher id. */
+  receivedFrom: Record<string, number>;
+  duplicates: number;
+}
+
+/** Client-process results. */
+export interface ClientReport {
+  publishers: PublisherReport[];
+  subscribers: SubscriberReport[];
+  /** Capture → `frame` event at the subscriber, µs, every window frame received. */
+  latencies: number[];
+  cpuPct: number;
+  rssMaxMB: number;
+  udpBound: boolean[];
+  errors: string[];
+}
+
+/** Orchestrator → child messages. */
+export type ToChild =
+  | { type: 'publish' }
+  | { type: 'run'; window: Window }
+  | { type: 'begin' }
+  | { type: 'end' }
+  | { type: 'report' }
+  | { type: 'stop' };
+
+/** Child → orchestrator messages. */
+export type FromChild =
+  | { type: 'ready'; port: number; tcpPort: number; udpPort: number }
+  | { type: 'joined'; ids: string[] }
+  | { type: 'subscribed' }
+  | { type: 'relayReport'; report: RelayReport }
+  | { type: 'clientReport'; report: ClientReport }
+  | { type: 'fatal'; message: string };
+
+/** Sends an IPC message to the parent (no-op when there is no IPC channel). */
+export function toParent(message: FromChild): void {
+  if (process.send && process.connected) process.send(message);
+}
+
+/** Calls `handler` for each message from the parent; exits when the parent goes away. */
+export function onParent(handler: (message: ToChild) => void | Promise<void>): void {
+  process.on('message', (message) => {
+    Promise.resolve(handler(message as ToChild)).catch((error: unknown) => {
+      toParent({ type: 'fatal', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+    });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
