@@ -1,0 +1,152 @@
+/**
+ * The relay under test, alone in its own process so its CPU and memory are measured apart from the
+ * clients. Started by run.ts with `node --import tsx tests/bench/relay-process.ts` and an IPC channel;
+ * it can also run by hand (it prints its ports on stdout and runs until killed).
+ *
+ * Instrumentation (no change to the relay's code): `Room.prototype.forward` and `Peer.prototype.sendMedia`
+ * are wrapped to take timestamps on the shared bench clock, so the relay's own share of the latency is
+ * measured where it happens:
+ *  - ingress  = capture time → the relay holds the whole frame and starts the fan-out;
+ *  - handoff  = capture time → the frame is handed to one subscriber's socket (WS/TCP write or UDP send).
+ * @module
+ */
+import { Relay } from '../../relay/Relay.js';
+import { Peer, type ForwardedFrame } from '../../relay/Peer.js';
+import { Room } from '../../relay/Room.js';
+import { clock, onParent, toParent, type RelayReport, type Window } from './common.js';
+
+const relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', serveDemo: false });
+
+let window: Window | undefined;
+const ingress: number[] = [];
+const handoff: number[] = [];
+const fanout: number[] = [];
+let queuedHandoffs = 0;
+let maxBacklogBytes = 0;
+
+const originalForward = Room.prototype.forward;
+Room.prototype.forward = function forward(this: Room, from, track, bytes, keyFrame, timestamp) {
+  const w = window;
+  if (!w || timestamp < w.windowStart || timestamp >= w.windowEnd) {
+    originalForward.call(this, from, track, bytes, keyFrame, timestamp);
+    return;
+  }
+  const start = clock();
+  ingress.push(start - timestamp);
+  originalForward.call(this, from, track, bytes, keyFrame, timestamp);
+  fanout.push(clock() - start);
+};
+
+const originalSendMedia = Peer.prototype.sendMedia;
+Peer.prototype.sendMedia = function sendMedia(this: Peer, frame: ForwardedFrame) {
+  const before = this.stats.framesOut;
+  originalSendMedia.call(this, frame);
+  const w = window;
+  if (!w || this.stats.framesOut === before || frame.timestamp < w.windowStart || frame.timestamp >= w.windowEnd) return;
+  handoff.push(clock() - frame.timestamp);
+  const queued = this.link.bufferedAmount;
+  if (queued > 0) queuedHandoffs++;
+  const backlog = this.backlog;
+  if (backlog > maxBacklogBytes) maxBacklogBytes = backlog;
+};
+
+interface Snapshot {
+  at: number;
+  cpu: NodeJS.CpuUsage;
+  framesIn: number;
+  framesOut: number;
+  videoDropped: number;
+  udpSendErrors: number;
+  udpUnbound: number;
+  peers: number;
+}
+
+function snapshot(): Snapshot {
+  const s: Snapshot = {
+    at: clock(), cpu: process.cpuUsage(), framesIn: 0, framesOut: 0, videoDropped: 0,
+    udpSendErrors: relay.stats.udpSendErrors, udpUnbound: relay.stats.udpUnbound, peers: 0,
+  };
+  for (const room of relay.rooms.values()) {
+    for (const peer of room.peers.values()) {
+      s.peers++;
+      s.framesIn += peer.stats.framesIn;
+      s.framesOut += peer.stats.framesOut;
+      s.videoDropped += peer.stats.videoDropped;
+    }
+  }
+  return s;
+}
+
+let begin: Snapshot | undefined;
+let end: Snapshot | undefined;
+let rssMax = 0;
+let rssTimer: ReturnType<typeof setInterval> | undefined;
+const sampleRss = () => {
+  rssMax = Math.max(rssMax, process.memoryUsage.rss());
+};
+
+const MB = 1024 * 1024;
+
+const addresses = await relay.listen();
+process.stdout.write(`RELAY_PORTS ${JSON.stringify({ port: addresses.port, tcpPort: addresses.tcpPort, udpPort: addresses.udpPort })}\n`);
+toParent({ type: 'ready', port: addresses.port, tcpPort: addresses.tcpPort, udpPort: addresses.udpPort });
+
+const shutdown = async () => {
+  clearInterval(rssTimer);
+  const timer = setTimeout(() => process.exit(0), 3000);
+  timer.unref();
+  await relay.close().catch(() => undefined);
+  process.exit(0);
+};
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+
+onParent(async (message) => {
+  switch (message.type) {
+    case 'run':
+      window = message.window;
+      return;
+    case 'begin':
+      rssMax = 0;
+      sampleRss();
+      rssTimer = setInterval(sampleRss, 250);
+      begin = snapshot();
+      return;
+    case 'end':
+      clearInterval(rssTimer);
+      sampleRss();
+      end = snapshot();
+      return;
+    case 'report': {
+      const b = begin ?? snapshot();
+      const e = end ?? snapshot();
+      const elapsedUs = Math.max(1, e.at - b.at);
+      const user = e.cpu.user - b.cpu.user;
+      const system = e.cpu.system - b.cpu.system;
+      const mem = process.memoryUsage();
+      const report: RelayReport = {
+        elapsedS: elapsedUs / 1e6,
+        cpuPct: ((user + system) / elapsedUs) * 100,
+        cpuUserPct: (user / elapsedUs) * 100,
+        cpuSystemPct: (system / elapsedUs) * 100,
+        rssMaxMB: rssMax / MB,
+        rssEndMB: mem.rss / MB,
+        heapUsedMB: mem.heapUsed / MB,
+        framesIn: e.framesIn - b.framesIn,
+        framesOut: e.framesOut - b.framesOut,
+        videoDropped: e.videoDropped - b.videoDropped,
+        udpSendErrors: e.udpSendErrors - b.udpSendErrors,
+        udpUnbound: e.udpUnbound - b.udpUnbound,
+        peers: Math.max(b.peers, e.peers),
+        ingress, handoff, fanout, queuedHandoffs, maxBacklogBytes,
+      };
+      toParent({ type: 'relayReport', report });
+      return;
+    }
+    case 'stop':
+      await shutdown();
+      return;
+    default:
+      return;
+  }
+});
