@@ -69,6 +69,9 @@ export interface RelayReport {
   udpSendErrors: number;
   udpUnbound: number;
   peers: number;
+  /** Peers whose media goes over UDP (native transport bound), and the payload sizes they asked for. */
+  udpBoundPeers: number;
+  udpPayloadSizes: number[];
   /** Capture → relay starts the fan-out (whole frame in hand), µs, one sample per window frame. */
   ingress: number[];
   /** Capture → frame handed to one subscriber's socket, µs, one sample per (window frame, subscriber). */
@@ -109,7 +112,6 @@ export interface ClientReport {
   latencies: number[];
   cpuPct: number;
   rssMaxMB: number;
-  udpBound: boolean[];
   errors: string[];
 }
 

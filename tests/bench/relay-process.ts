@@ -77,6 +77,20 @@ function snapshot(): Snapshot {
   return s;
 }
 
+function udpPeers(): { udpBoundPeers: number; udpPayloadSizes: number[] } {
+  let udpBoundPeers = 0;
+  const sizes = new Set<number>();
+  for (const room of relay.rooms.values()) {
+    for (const peer of room.peers.values()) {
+      if (peer.udp) {
+        udpBoundPeers++;
+        sizes.add(peer.udpPayloadSize);
+      }
+    }
+  }
+  return { udpBoundPeers, udpPayloadSizes: [...sizes] };
+}
+
 let begin: Snapshot | undefined;
 let end: Snapshot | undefined;
 let rssMax = 0;
@@ -138,6 +152,7 @@ onParent(async (message) => {
         udpSendErrors: e.udpSendErrors - b.udpSendErrors,
         udpUnbound: e.udpUnbound - b.udpUnbound,
         peers: Math.max(b.peers, e.peers),
+        ...udpPeers(),
         ingress, handoff, fanout, queuedHandoffs, maxBacklogBytes,
       };
       toParent({ type: 'relayReport', report });

@@ -1,0 +1,124 @@
+/**
+ * Child processes of the bench: spawn with an IPC channel, wait for typed messages with a timeout,
+ * and always clean up (stop politely, then SIGKILL).
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { clockBase, sleep, type FromChild, type ToChild } from './common.js';
+
+export const benchDir = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(benchDir, '..', '..');
+
+const live = new Set<Child>();
+
+/** One child process speaking the bench IPC protocol. */
+export class Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly #inbox: FromChild[] = [];
+  readonly #waiters: Array<{ type: FromChild['type']; resolve: (m: FromChild) => void; reject: (e: Error) => void }> = [];
+  #stderr = '';
+  #exit: string | undefined;
+
+  constructor(name: string, script: string, env: Record<string, string>) {
+    this.name = name;
+    this.proc = spawn(process.execPath, ['--import', 'tsx', join(benchDir, script)], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, BENCH_CLOCK_BASE: String(clockBase) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    live.add(this);
+    this.proc.stdout?.resume();
+    this.proc.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    this.proc.on('message', (message) => this.#deliver(message as FromChild));
+    this.proc.on('exit', (code, signal) => {
+      live.delete(this);
+      this.#exit = `${this.name} exited (${signal ?? code})${this.#stderr ? `: ${this.#stderr.trim().split('\n').slice(-6).join(' | ')}` : ''}`;
+      for (const w of this.#waiters.splice(0)) w.reject(new Error(this.#exit));
+    });
+    this.proc.on('error', (error) => {
+      this.#exit = `${this.name} failed to start: ${error.message}`;
+      for (const w of this.#waiters.splice(0)) w.reject(new Error(this.#exit));
+    });
+  }
+
+  /** Last lines the child wrote on stderr. */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  #deliver(message: FromChild): void {
+    if (message.type === 'fatal') {
+      const error = new Error(`${this.name}: ${message.message}`);
+      for (const w of this.#waiters.splice(0)) w.reject(error);
+      this.#exit ??= error.message;
+      return;
+    }
+    const i = this.#waiters.findIndex((w) => w.type === message.type);
+    if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(message);
+    else this.#inbox.push(message);
+  }
+
+  send(message: ToChild): void {
+    if (this.proc.connected) this.proc.send(message);
+  }
+
+  /** The next message of `type` (one that already arrived counts). */
+  waitFor<T extends FromChild['type']>(type: T, timeoutMs: number): Promise<Extract<FromChild, { type: T }>> {
+    const i = this.#inbox.findIndex((m) => m.type === type);
+    if (i >= 0) return Promise.resolve(this.#inbox.splice(i, 1)[0] as Extract<FromChild, { type: T }>);
+    if (this.#exit) return Promise.reject(new Error(this.#exit));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        type,
+        resolve: (m: FromChild) => {
+          clearTimeout(timer);
+          resolve(m as Extract<FromChild, { type: T }>);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        const j = this.#waiters.indexOf(waiter);
+        if (j >= 0) this.#waiters.splice(j, 1);
+        reject(new Error(`${this.name}: no "${type}" within ${timeoutMs} ms${this.#stderr ? ` (stderr: ${this.#stderr.trim().split('\n').slice(-4).join(' | ')})` : ''}`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  get exited(): boolean {
+    return this.proc.exitCode !== null || this.proc.signalCode !== null;
+  }
+
+  /** Asks the child to stop; SIGKILLs it after `graceMs`. */
+  async stop(graceMs = 4000): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
+    this.send({ type: 'stop' });
+    await Promise.race([exited, sleep(graceMs)]);
+    if (!this.exited) {
+      this.proc.kill('SIGKILL');
+      await Promise.race([exited, sleep(1000)]);
+    }
+  }
+}
+
+/** Kills every child still running (on exit or interrupt). */
+export function killAll(): void {
+  for (const child of live) {
+    try {
+      child.proc.kill('SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  live.clear();
+}
