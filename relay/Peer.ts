@@ -110,6 +110,7 @@ export class Peer {
     return this.room !== undefined;
   }
 
+  /** `true` once closed. */
   get closed(): boolean {
     return this.#closed;
   }

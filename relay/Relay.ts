@@ -148,6 +148,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
   #closed = false;
   #closing: Promise<void> | undefined;
 
+  /** A relay with `options`; nothing listens until {@link Relay.listen}. */
   constructor(options: RelayOptions = {}) {
     super();
     this.#options = options;

@@ -77,8 +77,11 @@ export interface LocalTrackStats {
 export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
   /** Track id, assigned by the relay. */
   readonly id: string;
+  /** `camera`, `microphone` or `screen`. */
   readonly kind: TrackKind;
+  /** The codec every frame is sent in. */
   readonly codec: Codec;
+  /** Frames sent and dropped. */
   readonly stats: LocalTrackStats = { framesSent: 0, bytesSent: 0, framesDropped: 0 };
   readonly #host: LocalTrackHost;
   #muted: boolean;
@@ -206,9 +209,11 @@ export interface RemoteTrackHost {
 
 /** A track someone else publishes. Listen to `frame` for its encoded frames. */
 export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
+  /** Track id. */
   readonly id: string;
   /** Id of the participant who publishes it. */
   readonly participantId: string;
+  /** `camera`, `microphone` or `screen`. */
   readonly kind: TrackKind;
   #codec: Codec;
   #muted: boolean;
@@ -232,10 +237,12 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
     return this.#codec;
   }
 
+  /** `true` while the publisher has it muted (no frames arrive). */
   get muted(): boolean {
     return this.#muted;
   }
 
+  /** `true` once unpublished (or its publisher left). */
   get ended(): boolean {
     return this.#ended;
   }

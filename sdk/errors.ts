@@ -85,6 +85,7 @@ export class LanError extends Error {
   /** The stable machine-readable code. */
   readonly code: ErrorCode;
 
+  /** Makes an error with a stable `code` and a message for people. */
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LanError';
@@ -94,6 +95,7 @@ export class LanError extends Error {
 
 /** An error in the bytes or JSON received: the peer broke the protocol. */
 export class ProtocolError extends LanError {
+  /** Makes a protocol error; prefer the static factories. */
   constructor(code: ErrorCode, message: string) {
     super(code, message);
     this.name = 'ProtocolError';
@@ -133,6 +135,7 @@ export class ProtocolError extends LanError {
 
 /** An error about the connection to the relay: unreachable, closed, timed out. */
 export class ConnectionError extends LanError {
+  /** Makes a connection error; prefer the static factories. */
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'ConnectionError';
@@ -157,6 +160,7 @@ export class ConnectionError extends LanError {
 
 /** An error the relay reported for a request: refused join, full room, unknown track… */
 export class RelayError extends LanError {
+  /** Makes the error the relay named. */
   constructor(code: ErrorCode, message: string) {
     super(code, message);
     this.name = 'RelayError';

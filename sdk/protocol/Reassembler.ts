@@ -41,6 +41,7 @@ export class Reassembler {
   /** Frames dropped because they were incomplete, inconsistent or too large. */
   dropped = 0;
 
+  /** A reassembler with the given limits. */
   constructor(options: ReassemblerOptions) {
     this.#timeoutMs = options.timeoutMs ?? FRAGMENT_TIMEOUT_MS;
     this.#maxFrameBytes = options.maxFrameBytes;

@@ -54,6 +54,7 @@ export class FrameParser {
   #opcode: Opcode | 0 = 0;
   #failed = false;
 
+  /** A parser refusing frames over `maxPayload` bytes, calling `onFrame` for each whole frame. */
   constructor(maxPayload: number, onFrame: (opcode: Opcode, payload: Uint8Array) => void) {
     this.#maxPayload = maxPayload;
     this.#onFrame = onFrame;

@@ -101,6 +101,7 @@ export class NativeTransport extends Transport {
   #finished = false;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
+  /** A transport to the relay at `urls`; connects on {@link NativeTransport.connect}. */
   constructor(urls: RelayUrls, options: NativeTransportOptions = {}) {
     super();
     this.#urls = urls;

@@ -12,11 +12,17 @@ export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
   readonly bufferedAmount: number;
+  /** Called when the connection opens. */
   onopen: ((ev: unknown) => void) | null;
+  /** Called with each message: a string (control) or binary data (media). */
   onmessage: ((ev: { data: unknown }) => void) | null;
+  /** Called on an error (a close follows). */
   onerror: ((ev: unknown) => void) | null;
+  /** Called when the connection closes. */
   onclose: ((ev: { code: number; reason: string }) => void) | null;
+  /** Sends text or binary data. */
   send(data: string | ArrayBufferView | ArrayBuffer): void;
+  /** Closes the connection. */
   close(code?: number, reason?: string): void;
 }
 
@@ -33,6 +39,7 @@ export class WebSocketTransport extends Transport {
   #ws: WebSocketLike | undefined;
   #closed = false;
 
+  /** A transport to the WebSocket `url`; `factory` makes the socket (browser `WebSocket` or `ws`). */
   constructor(url: string, factory: WebSocketFactory) {
     super();
     this.#url = url;
