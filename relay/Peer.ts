@@ -202,6 +202,11 @@ export class Peer {
     else this.link.sendBinary(frame.bytes);
   }
 
+  /** Drops UDP frames not whole within 2 s, even when no new frame comes to trigger it. @internal */
+  expireFragments(): void {
+    this.#reassembler?.expire();
+  }
+
   /** A media datagram from this peer's bound UDP address. @internal */
   handleUdp(bytes: Uint8Array): void {
     this.lastHeard = Date.now();

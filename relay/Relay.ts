@@ -417,6 +417,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
         }
       } else if (now - peer.lastHeard > silent) {
         peer.sendError(new RelayError(ErrorCode.Timeout, `nothing heard for ${silent} ms`), { fatal: true });
+      } else if (peer.udp) {
+        peer.expireFragments();
       }
     }
   }

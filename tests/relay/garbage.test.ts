@@ -4,7 +4,7 @@ import { test, type TestContext } from 'node:test';
 import type { Session } from '../../sdk/Session.js';
 import { encodeTextFrame } from '../../sdk/protocol/index.js';
 import {
-  HOST, RawTcp, RawUdp, RawWs, assertRelayServes, join, joinMessage, leaveAll, pattern, startRelay, until, withTimeout,
+  HOST, RawTcp, RawUdp, RawWs, assertRelayServes, join, joinMessage, leaveAll, pattern, sleep, startRelay, until, withTimeout,
   type TestRelay,
 } from '../helpers.js';
 
@@ -13,6 +13,8 @@ interface Scene extends TestRelay {
   ws: Session;
   native: Session;
   cleanup: Array<() => void>;
+  /** Disconnections and errors seen by the steady participants. */
+  incidents: string[];
 }
 
 async function scene(t: TestContext, meeting: string, options: Parameters<typeof startRelay>[0] = {}): Promise<Scene> {
@@ -28,16 +30,18 @@ async function scene(t: TestContext, meeting: string, options: Parameters<typeof
   const native = await join(started.url, meeting, 'Steady Native', { transport: 'native' });
   sessions.push(ws, native);
   // Neither steady participant may be disconnected or see an error while the garbage flies.
+  const incidents: string[] = [];
   for (const s of sessions) {
-    s.on('disconnected', (error) => assert.fail(`${s.local.name} was disconnected: ${error?.code}`));
-    s.on('error', (error) => assert.fail(`${s.local.name} got an error: ${error.code}`));
+    s.on('disconnected', (error) => incidents.push(`${s.local.name} was disconnected: ${error?.code}`));
+    s.on('error', (error) => incidents.push(`${s.local.name} got an error: ${error.code}`));
   }
-  return { ...started, ws, native, cleanup };
+  return { ...started, ws, native, cleanup, incidents };
 }
 
 async function stillServes(s: Scene, label: string): Promise<void> {
   await assertRelayServes(s.url, s.ws, label);
   await assertRelayServes(s.url, s.native, `${label} (native)`);
+  assert.deepEqual(s.incidents, [], `the steady participants noticed nothing of ${label}`);
 }
 
 test('WebSocket garbage: not-JSON text before join gets LAN_ERR_BAD_JSON then a close; the relay serves on', { timeout: 15_000 }, async (t) => {
@@ -182,23 +186,42 @@ test('HTTP garbage: a bad request line gets 400 and the relay serves on', { time
   await stillServes(s, 'HTTP garbage');
 });
 
-test('a client that sends 200 unknown message types gets errors, then is disconnected; others are unaffected', { timeout: 15_000 }, async (t) => {
-  const s = await scene(t, 'GarbageFlood');
-  const { client: raw, welcome } = await RawWs.join(s.wsUrl, 'GarbageFlood', 'Flooder');
+async function flood(s: Scene, meeting: string, perSecond: number): Promise<{ raw: RawWs; id: string }> {
+  const { client: raw, welcome } = await RawWs.join(s.wsUrl, meeting, 'Flooder');
   s.cleanup.push(() => raw.close());
-  await until(() => s.ws.participants.has(welcome.you.id), 'the flooder is seen');
-  const left = s.native.waitFor('participantLeft', { timeoutMs: 5000 });
+  await until(() => s.ws.participants.has(welcome.you.id) && s.native.participants.has(welcome.you.id), 'the flooder is seen');
   for (let i = 0; i < 200; i++) {
     if (raw.ws.readyState !== raw.ws.OPEN) break;
     raw.sendJson({ type: `nonsense-${i}`, n: i });
+    if (Number.isFinite(perSecond) && i % 10 === 9) await sleep(10_000 / perSecond);
   }
-  await raw.waitClosed(5000);
+  return { raw, id: welcome.you.id };
+}
+
+async function assertFlooderGone(s: Scene, raw: RawWs, id: string, label: string): Promise<void> {
+  try {
+    await raw.waitClosed(3000);
+  } catch {
+    const errors = raw.messages.filter((m) => m.type === 'error');
+    assert.fail(`${label}: still connected 3 s after 200 unknown messages; it got ${errors.length} errors ` +
+      `(${[...new Set(errors.map((m) => m.code))].join(', ')}), the last not fatal`);
+  }
   const errors = raw.messages.filter((m) => m.type === 'error');
   assert.ok(errors.length >= 50, `many errors before the close (got ${errors.length})`);
   assert.equal(errors[0]!.code, 'LAN_ERR_UNKNOWN_TYPE');
   assert.equal(errors.at(-1)!.fatal, true, 'the last error is fatal');
-  const [who] = await left;
-  assert.equal(who.id, welcome.you.id);
-  assert.equal(s.ws.participants.has(welcome.you.id), false);
-  await stillServes(s, 'an unknown-type flood');
+  await until(() => !s.ws.participants.has(id) && !s.native.participants.has(id), 'the others saw the flooder leave');
+  await stillServes(s, label);
+}
+
+test('a client that sends 200 unknown message types at once gets errors, then is disconnected; others are unaffected', { timeout: 15_000 }, async (t) => {
+  const s = await scene(t, 'GarbageFlood');
+  const { raw, id } = await flood(s, 'GarbageFlood', Infinity);
+  await assertFlooderGone(s, raw, id, 'a burst of unknown messages');
+});
+
+test('a client that sends 200 unknown message types at 100 per second gets errors, then is disconnected', { timeout: 15_000 }, async (t) => {
+  const s = await scene(t, 'GarbageFloodPaced');
+  const { raw, id } = await flood(s, 'GarbageFloodPaced', 100);
+  await assertFlooderGone(s, raw, id, 'a paced stream of unknown messages');
 });
