@@ -167,11 +167,17 @@ describe('control messages', () => {
     throwsProtocol(() => decodeClientMessage(utf8.encode(text)), ErrorCode.TooLarge);
   });
 
-  test('decodeClientMessage checks the size of a string in UTF-8 bytes even when it has fewer UTF-16 units than the limit',
-    { todo: 'sdk/protocol/control.ts decodeWith measures text.length (UTF-16 units) when it is ≤ maxBytes' }, () => {
-      const text = JSON.stringify({ type: 'chat', text: '€'.repeat(30_000), seq: 0 });
-      throwsProtocol(() => decodeClientMessage(text), ErrorCode.TooLarge);
-    });
+  test('decodeClientMessage counts a string in UTF-8 bytes, not UTF-16 units, against maxBytes', () => {
+    // Fewer UTF-16 units (30 033) than the limit, more UTF-8 bytes (90 033).
+    const text = JSON.stringify({ type: 'chat', text: '€'.repeat(30_000), seq: 0 });
+    throwsProtocol(() => decodeClientMessage(text), ErrorCode.TooLarge);
+    // Exactly at the limit passes; one byte under it does not.
+    const small = JSON.stringify({ type: 'chat', text: '€'.repeat(10), seq: 0 });
+    const bytes = utf8.encode(small).byteLength;
+    assert.equal(bytes, small.length + 20);
+    assert.deepEqual(decodeClientMessage(small, bytes), { type: 'chat', text: '€'.repeat(10), seq: 0 });
+    throwsProtocol(() => decodeClientMessage(small, bytes - 1), ErrorCode.TooLarge);
+  });
 
   test('decodeClientMessage rejects text that is not JSON with LAN_ERR_BAD_JSON', () => {
     for (const text of ['', '{', 'hello', '{"type":"leave",}', "{'type':'leave'}", '{"type":"leave"} x']) {

@@ -1,0 +1,235 @@
+/**
+ * Unit tests of UDP fragmentation and reassembly: fragmentPacket splits, Reassembler rebuilds.
+ * The Reassembler's clock is injected (`now`), so timeouts are tested without waiting.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  FRAGMENT_TIMEOUT_MS, MEDIA_HEADER_BYTES, MTU_SAFE_UDP_PAYLOAD, DEFAULT_UDP_PAYLOAD, Reassembler,
+  decodeMediaPacket, encodeMediaPacket, fragmentPacket,
+} from '../../sdk/protocol/index.js';
+
+/** A small seeded PRNG (mulberry32), so shuffles reproduce. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const SENDER = '0123456789abcdef';
+const OTHER_SENDER = '1111111111111111';
+const TRACK = 'a1a2a3a4a5a6a7a8';
+
+/** A whole-frame packet with a random payload of `bytes` bytes. */
+function frame(bytes: number, sequence = 1, sender = SENDER, seed = bytes + sequence): Uint8Array {
+  const random = prng(seed);
+  const payload = new Uint8Array(bytes).map(() => Math.floor(random() * 256));
+  return encodeMediaPacket(
+    { kind: 'camera', codec: 'vp8', keyFrame: true, sender, track: TRACK, sequence, timestamp: 1_700_000_000_000_000 + sequence },
+    payload,
+  );
+}
+
+/** Feeds datagrams to the reassembler; returns every whole frame it yields. */
+function feed(reassembler: Reassembler, datagrams: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const datagram of datagrams) {
+    const whole = reassembler.push(decodeMediaPacket(datagram), datagram);
+    if (whole) out.push(whole);
+  }
+  return out;
+}
+
+/** A fake clock for the reassembler. */
+function clock(start = 0): { now: () => number; advance(ms: number): void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => { t += ms; } };
+}
+
+const FRAME_300K = 300 * 1024;
+
+describe('fragmentation and reassembly', () => {
+  for (const size of [MTU_SAFE_UDP_PAYLOAD, DEFAULT_UDP_PAYLOAD]) {
+    const packet = frame(FRAME_300K);
+    const fragments = fragmentPacket(packet, size);
+    const expectedCount = Math.ceil(FRAME_300K / size);
+    const orders: Array<[string, Uint8Array[]]> = [
+      ['in order', fragments],
+      ['in reverse order', [...fragments].reverse()],
+      ['in shuffled order', shuffled(fragments, prng(size))],
+    ];
+    for (const [order, datagrams] of orders) {
+      test(`a 300 KB frame fragmented at payload ${size} reassembles byte-identical ${order}`, () => {
+        assert.equal(fragments.length, expectedCount);
+        for (const f of fragments) assert.ok(f.byteLength <= MEDIA_HEADER_BYTES + size);
+        const reassembler = new Reassembler({ maxFrameBytes: 4 * 1024 * 1024 });
+        const whole = feed(reassembler, datagrams);
+        assert.equal(whole.length, 1);
+        assert.ok(Buffer.from(whole[0]!).equals(Buffer.from(packet)), 'reassembled bytes differ from the original packet');
+        const decoded = decodeMediaPacket(whole[0]!);
+        assert.equal(decoded.fragmentIndex, 0);
+        assert.equal(decoded.fragmentCount, 1);
+        assert.equal(reassembler.pending, 0);
+        assert.equal(reassembler.dropped, 0);
+      });
+    }
+  }
+
+  test('Reassembler returns a one-fragment packet as is, without keeping anything', () => {
+    const reassembler = new Reassembler({ maxFrameBytes: 1000 });
+    const packet = frame(500);
+    assert.equal(reassembler.push(decodeMediaPacket(packet), packet), packet);
+    assert.equal(reassembler.pending, 0);
+  });
+
+  test('Reassembler ignores duplicate fragments', () => {
+    const packet = frame(3000);
+    const [a, b, c] = fragmentPacket(packet, 1000) as [Uint8Array, Uint8Array, Uint8Array];
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000 });
+    assert.equal(reassembler.push(decodeMediaPacket(a), a), undefined);
+    assert.equal(reassembler.push(decodeMediaPacket(a), a), undefined);
+    assert.equal(reassembler.push(decodeMediaPacket(b), b), undefined);
+    assert.equal(reassembler.push(decodeMediaPacket(b), b), undefined);
+    assert.equal(reassembler.pending, 1);
+    const whole = reassembler.push(decodeMediaPacket(c), c);
+    assert.ok(whole && Buffer.from(whole).equals(Buffer.from(packet)));
+    assert.equal(reassembler.dropped, 0);
+  });
+
+  test('Reassembler keeps the fragment it saw first when a duplicate index carries other bytes', () => {
+    const packet = frame(2000);
+    const [a, b] = fragmentPacket(packet, 1000) as [Uint8Array, Uint8Array];
+    const forged = a.slice();
+    forged.fill(0xee, MEDIA_HEADER_BYTES);
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000 });
+    const whole = feed(reassembler, [a, forged, b]);
+    assert.equal(whole.length, 1);
+    assert.ok(Buffer.from(whole[0]!).equals(Buffer.from(packet)));
+  });
+
+  test('Reassembler drops a frame whose fragments disagree on the fragment count, and counts it', () => {
+    const packet = frame(3000);
+    const byThree = fragmentPacket(packet, 1000); // 3 fragments
+    const byTwo = fragmentPacket(packet, 1500); // 2 fragments, same sender/track/sequence
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000 });
+    assert.equal(reassembler.push(decodeMediaPacket(byThree[0]!), byThree[0]!), undefined);
+    assert.equal(reassembler.push(decodeMediaPacket(byTwo[1]!), byTwo[1]!), undefined);
+    assert.equal(reassembler.dropped, 1);
+    assert.equal(reassembler.pending, 0);
+  });
+
+  test('Reassembler drops a frame larger than maxFrameBytes, and counts it', () => {
+    const reassembler = new Reassembler({ maxFrameBytes: 2500 });
+    assert.deepEqual(feed(reassembler, fragmentPacket(frame(3000), 1000)), []);
+    assert.equal(reassembler.dropped, 1);
+    assert.equal(reassembler.pending, 0);
+    // A frame of exactly maxFrameBytes is whole.
+    const exact = frame(2500, 2);
+    const whole = feed(reassembler, fragmentPacket(exact, 1000));
+    assert.equal(whole.length, 1);
+    assert.ok(Buffer.from(whole[0]!).equals(Buffer.from(exact)));
+  });
+
+  test('Reassembler drops a frame missing a fragment once timeoutMs has passed', () => {
+    const time = clock(10_000);
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000, now: time.now });
+    const [a, b, c] = fragmentPacket(frame(3000), 1000) as [Uint8Array, Uint8Array, Uint8Array];
+    feed(reassembler, [a, b]);
+    time.advance(FRAGMENT_TIMEOUT_MS - 1);
+    reassembler.expire();
+    assert.equal(reassembler.pending, 1, 'expired before the timeout');
+    assert.equal(reassembler.dropped, 0);
+    time.advance(1);
+    reassembler.expire();
+    assert.equal(reassembler.pending, 0, 'still pending at the timeout');
+    assert.equal(reassembler.dropped, 1);
+    // The late fragment starts a new, incomplete frame: the old one is gone.
+    assert.equal(reassembler.push(decodeMediaPacket(c), c), undefined);
+    assert.equal(reassembler.pending, 1);
+  });
+
+  test('Reassembler completes a frame whose last fragment comes just within timeoutMs', () => {
+    const time = clock();
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000, now: time.now });
+    const packet = frame(3000);
+    const [a, b, c] = fragmentPacket(packet, 1000) as [Uint8Array, Uint8Array, Uint8Array];
+    feed(reassembler, [a, b]);
+    time.advance(FRAGMENT_TIMEOUT_MS - 1);
+    reassembler.expire();
+    const whole = reassembler.push(decodeMediaPacket(c), c);
+    assert.ok(whole && Buffer.from(whole).equals(Buffer.from(packet)));
+  });
+
+  test('Reassembler expires old frames when the first fragment of a new frame arrives', () => {
+    const time = clock();
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000, timeoutMs: 500, now: time.now });
+    const first = fragmentPacket(frame(3000, 1), 1000);
+    const second = fragmentPacket(frame(3000, 2), 1000);
+    feed(reassembler, first.slice(0, 2));
+    time.advance(500);
+    feed(reassembler, second.slice(0, 1));
+    assert.equal(reassembler.dropped, 1);
+    assert.equal(reassembler.pending, 1);
+    assert.deepEqual(feed(reassembler, first.slice(2)), [], 'the expired frame completed');
+  });
+
+  test('Reassembler evicts the oldest frame in progress past maxPending, and counts it', () => {
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000, maxPending: 2 });
+    const frames = [1, 2, 3].map((sequence) => frame(2000, sequence));
+    const [f1, f2, f3] = frames.map((f) => fragmentPacket(f, 1000)) as [Uint8Array[], Uint8Array[], Uint8Array[]];
+    feed(reassembler, [f1[0]!, f2[0]!]);
+    assert.equal(reassembler.pending, 2);
+    feed(reassembler, [f3[0]!]);
+    assert.equal(reassembler.pending, 2);
+    assert.equal(reassembler.dropped, 1);
+    const done = feed(reassembler, [f2[1]!, f3[1]!]);
+    assert.equal(done.length, 2);
+    assert.ok(Buffer.from(done[0]!).equals(Buffer.from(frames[1]!)));
+    assert.ok(Buffer.from(done[1]!).equals(Buffer.from(frames[2]!)));
+    assert.deepEqual(feed(reassembler, [f1[1]!]), [], 'the evicted frame completed');
+  });
+
+  test('Reassembler keeps frames of different senders with the same track and sequence apart', () => {
+    const mine = frame(2000, 5, SENDER, 1);
+    const theirs = frame(2000, 5, OTHER_SENDER, 2);
+    const a = fragmentPacket(mine, 1000);
+    const b = fragmentPacket(theirs, 1000);
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000 });
+    const done = feed(reassembler, [a[0]!, b[0]!, b[1]!, a[1]!]);
+    assert.equal(done.length, 2);
+    assert.ok(Buffer.from(done[0]!).equals(Buffer.from(theirs)));
+    assert.ok(Buffer.from(done[1]!).equals(Buffer.from(mine)));
+  });
+
+  test('Reassembler reassembles interleaved frames of one track', () => {
+    const frames = [1, 2, 3].map((sequence) => frame(5000, sequence));
+    const all = shuffled(frames.flatMap((f) => fragmentPacket(f, 1200)), prng(11));
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000 });
+    const done = feed(reassembler, all).map((w) => decodeMediaPacket(w).sequence).sort();
+    assert.deepEqual(done, [1, 2, 3]);
+    assert.equal(reassembler.dropped, 0);
+  });
+
+  test('Reassembler.clear forgets every frame in progress', () => {
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000 });
+    const fragments = fragmentPacket(frame(3000), 1000);
+    feed(reassembler, fragments.slice(0, 2));
+    reassembler.clear();
+    assert.equal(reassembler.pending, 0);
+    assert.deepEqual(feed(reassembler, fragments.slice(2)), []);
+  });
+});
