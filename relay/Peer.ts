@@ -89,6 +89,8 @@ export class Peer {
   #reassembler: Reassembler | undefined;
   /** Tracks for which this subscriber lost a video frame and waits for a key frame. */
   readonly #needsKeyFrame = new Set<string>();
+  /** Why the peer is gone: `left`, `disconnected` (the connection dropped), or the error code it was closed with. */
+  closeReason = '';
   lastChatSeq = -1;
   readonly chatAcks = new Map<number, string>();
 
@@ -173,8 +175,8 @@ export class Peer {
    * Queues one frame for this subscriber. Audio is always sent; video is dropped whole when the
    * subscriber's backlog is over the high-water mark, and then until the next key frame (a delta
    * frame without its reference is useless), asking the publisher for one.
+   * @internal
    */
-  /** @internal */
   sendMedia(frame: ForwardedFrame): void {
     if (this.#closed) return;
     if (frame.video) {
@@ -213,10 +215,11 @@ export class Peer {
     this.#onBinary(bytes, true);
   }
 
-  /** Closes the link and leaves the room. Idempotent. */
-  close(kind: Parameters<PeerLink['close']>[0] = 'normal', reason = 'bye'): void {
+  /** Closes the link and leaves the room. Idempotent. `reason` is told to the others (`left`, an error code…). */
+  close(kind: Parameters<PeerLink['close']>[0] = 'normal', reason = 'left'): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.closeReason = reason;
     this.link.close(kind, reason);
     this.#reassembler?.clear();
     this.#host.peerClosed(this);
@@ -225,11 +228,12 @@ export class Peer {
   #onClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.closeReason = 'disconnected';
     this.#reassembler?.clear();
     this.#host.peerClosed(this);
   }
 
-  #allow(): boolean {
+  #allow(message: ClientMessage): boolean {
     const now = Date.now();
     const rate = this.#host.limits.maxControlPerSecond;
     this.#tokens = Math.min(rate * 2, this.#tokens + ((now - this.#lastRefill) / 1000) * rate);
@@ -238,18 +242,21 @@ export class Peer {
       this.#tokens -= 1;
       return true;
     }
-    if (now - this.#lastRateError > 1000) {
+    const error = new ProtocolError(ErrorCode.RateLimited, `more than ${rate} control messages per second; "${message.type}" dropped`);
+    // A dropped request is always answered, so the client's promise settles; other drops are told once a second.
+    const requestId = message.type === 'publish' ? message.requestId : message.type === 'chat' ? `chat:${message.seq}` : undefined;
+    if (requestId) this.sendError(error, { requestId });
+    else if (now - this.#lastRateError > 1000) {
       this.#lastRateError = now;
-      this.sendError(new ProtocolError(ErrorCode.RateLimited, `more than ${rate} control messages per second; message dropped`));
+      this.sendError(error);
     }
     return false;
   }
 
-  #onText(text: string): void {
+  #onText(text: string | Uint8Array): void {
     if (this.#closed) return;
     this.lastHeard = Date.now();
     this.stats.controlIn++;
-    if (!this.#allow()) return;
     let message: ClientMessage;
     try {
       message = decodeClientMessage(text, this.#host.limits.maxControlBytes);
@@ -258,6 +265,7 @@ export class Peer {
       this.sendError(error as ProtocolError, { fatal: !this.joined });
       return;
     }
+    if (!this.#allow(message)) return;
     if (message.type === 'join') {
       if (this.joined) this.sendError(new ProtocolError(ErrorCode.AlreadyJoined, 'this connection has already joined'));
       else this.#host.join(this, message);

@@ -356,9 +356,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
     if (peer.udp) this.#udpBindings.delete(`${peer.udp.address}|${peer.udp.port}`);
     const room = peer.room;
     if (room) {
-      room.remove(peer, 'left');
-      this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}"`);
-      this.emit('participantLeft', room.id, peer.id, 'left');
+      room.remove(peer, peer.closeReason);
+      this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}" (${peer.closeReason})`);
+      this.emit('participantLeft', room.id, peer.id, peer.closeReason);
     }
   }
 

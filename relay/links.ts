@@ -11,7 +11,8 @@ import type { ProtocolError } from '../sdk/errors.js';
 
 /** Events a link reports to its owner. @internal */
 export interface LinkHandlers {
-  text(text: string): void;
+  /** A text message: a string (WebSocket, already valid UTF-8) or raw bytes (TCP, validated on decode). */
+  text(text: string | Uint8Array): void;
   binary(bytes: Uint8Array): void;
   /** The stream broke the framing (TCP only); the link is closing. */
   protocolError(error: ProtocolError): void;
@@ -106,7 +107,7 @@ export class TcpLink implements PeerLink {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
     socket.setNoDelay(true);
     this.#parser = new FrameParser(maxFrameBytes, (opcode, payload) => {
-      if (opcode === Opcode.Text) this.#handlers?.text(new TextDecoder().decode(payload));
+      if (opcode === Opcode.Text) this.#handlers?.text(payload);
       else this.#handlers?.binary(payload);
     });
     socket.on('data', (chunk: Buffer) => {

@@ -2,7 +2,7 @@
  * Group chat of a session: `session.chat.send(text)`; messages arrive as the session's `chat` event.
  * @module
  */
-import { ErrorCode, LanError, RelayError } from './errors.js';
+import { ConnectionError, ErrorCode, LanError, RelayError } from './errors.js';
 import type { ChatMessageInfo, ClientMessage } from './protocol/index.js';
 
 /** A chat message as delivered to everyone in the meeting (the sender included). */
@@ -29,6 +29,9 @@ export interface ChatHost {
   send(message: ClientMessage): void;
   deliver(message: ChatMessage): void;
 }
+
+/** A chat message not acknowledged within this time fails (ms). */
+const ACK_TIMEOUT_MS = 10_000;
 
 interface Pending {
   text: string;
@@ -70,7 +73,15 @@ export class Chat {
     }
     const seq = this.#seq++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(seq, { text, resolve, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(seq);
+        reject(ConnectionError.timeout('the relay acknowledging the chat message', ACK_TIMEOUT_MS));
+      }, ACK_TIMEOUT_MS);
+      this.#pending.set(seq, {
+        text,
+        resolve: (m) => { clearTimeout(timer); resolve(m); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      });
       this.#host.send({ type: 'chat', text, seq });
     });
   }

@@ -124,6 +124,9 @@ interface PendingRequest {
   reject(error: LanError): void;
 }
 
+/** A request the relay does not answer within this time fails (ms). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /** Frames that arrive before their track's announcement (UDP can overtake TCP) wait this long. */
 const EARLY_FRAME_MS = 2000;
 const EARLY_FRAME_MAX = 32;
@@ -153,7 +156,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   readonly #participants = new Map<string, RemoteParticipant>();
   readonly #tracks = new Map<string, RemoteTrack>();
   readonly #requests = new Map<string, PendingRequest>();
-  readonly #early = new Map<string, { at: number; frames: RemoteFrame[] }>();
+  readonly #early = new Map<string, { at: number; sender: string; frames: RemoteFrame[] }>();
   readonly #trackHost: LocalTrackHost;
   #state: SessionState = 'connecting';
   #lastHeard = Date.now();
@@ -229,7 +232,15 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.#assertOpen();
     const requestId = randomToken(9);
     const info = await new Promise<TrackInfo>((resolve, reject) => {
-      this.#requests.set(requestId, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.#requests.delete(requestId);
+        reject(ConnectionError.timeout('publishing the track', REQUEST_TIMEOUT_MS));
+      }, REQUEST_TIMEOUT_MS);
+      const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+        clearTimeout(timer);
+        fn(...a);
+      };
+      this.#requests.set(requestId, { resolve: settle(resolve), reject: settle(reject) });
       this.#send({ type: 'publish', requestId, kind: options.kind, codec: options.codec, ...(options.muted ? { muted: true } : {}) });
     });
     const track = new LocalTrack(this.#trackHost, info.id, info.kind, info.codec, info.muted);
@@ -305,7 +316,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     // Frames that overtook the announcement (UDP vs TCP) are delivered now, on the next turn, so the
     // listener added in the `trackPublished` handler sees them.
     const early = this.#early.get(track.id);
-    if (early) {
+    if (early && early.sender === track.participantId) {
       this.#early.delete(track.id);
       queueMicrotask(() => {
         for (const frame of early.frames) track.deliver(frame);
@@ -403,9 +414,9 @@ export class Session extends TypedEmitter<SessionEvents> {
     let early = this.#early.get(packet.track);
     if (!early) {
       if (this.#early.size >= EARLY_FRAME_MAX) return;
-      this.#early.set(packet.track, (early = { at: Date.now(), frames: [] }));
+      this.#early.set(packet.track, (early = { at: Date.now(), sender: packet.sender, frames: [] }));
     }
-    if (early.frames.length < EARLY_FRAME_MAX) early.frames.push(frame);
+    if (early.sender === packet.sender && early.frames.length < EARLY_FRAME_MAX) early.frames.push(frame);
   }
 }
 

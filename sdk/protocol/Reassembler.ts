@@ -38,6 +38,8 @@ export class Reassembler {
   readonly #maxPending: number;
   readonly #now: () => number;
   readonly #pending = new Map<string, Pending>();
+  /** Frames recently completed or dropped (key → when): their late or duplicate fragments are ignored. */
+  readonly #finished = new Map<string, number>();
   /** Frames dropped because they were incomplete, inconsistent or too large. */
   dropped = 0;
 
@@ -61,22 +63,18 @@ export class Reassembler {
   push(packet: MediaPacket, raw: Uint8Array): Uint8Array | undefined {
     if (packet.fragmentCount === 1) return raw;
     const key = `${packet.sender}${packet.track}${packet.sequence}`;
+    if (this.#finished.has(key)) return undefined;
     let entry = this.#pending.get(key);
     if (!entry) {
       this.expire();
-      if (this.#pending.size >= this.#maxPending) {
-        const oldest = this.#pending.keys().next().value as string;
-        this.#pending.delete(oldest);
-        this.dropped++;
-      }
+      if (this.#pending.size >= this.#maxPending) this.#drop(this.#pending.keys().next().value as string);
       entry = {
         count: packet.fragmentCount, received: 0, bytes: 0,
         parts: new Array(packet.fragmentCount), header: raw.slice(0, MEDIA_HEADER_BYTES), firstAt: this.#now(),
       };
       this.#pending.set(key, entry);
     } else if (entry.count !== packet.fragmentCount) {
-      this.#pending.delete(key);
-      this.dropped++;
+      this.#drop(key);
       return undefined;
     }
     if (entry.parts[packet.fragmentIndex]) return undefined;
@@ -84,12 +82,12 @@ export class Reassembler {
     entry.received++;
     entry.bytes += packet.payload.byteLength;
     if (entry.bytes > this.#maxFrameBytes) {
-      this.#pending.delete(key);
-      this.dropped++;
+      this.#drop(key);
       return undefined;
     }
     if (entry.received < entry.count) return undefined;
     this.#pending.delete(key);
+    this.#finish(key);
     const out = new Uint8Array(MEDIA_HEADER_BYTES + entry.bytes);
     out.set(entry.header, 0);
     const view = new DataView(out.buffer);
@@ -108,13 +106,28 @@ export class Reassembler {
     const limit = this.#now() - this.#timeoutMs;
     for (const [key, entry] of this.#pending) {
       if (entry.firstAt > limit) break; // insertion order = age order
-      this.#pending.delete(key);
-      this.dropped++;
+      this.#drop(key);
+    }
+    for (const [key, at] of this.#finished) {
+      if (at > limit) break;
+      this.#finished.delete(key);
     }
   }
 
   /** Forgets every frame in progress. */
   clear(): void {
     this.#pending.clear();
+    this.#finished.clear();
+  }
+
+  #drop(key: string): void {
+    this.#pending.delete(key);
+    this.dropped++;
+    this.#finish(key);
+  }
+
+  #finish(key: string): void {
+    this.#finished.set(key, this.#now());
+    if (this.#finished.size > this.#maxPending * 4) this.#finished.delete(this.#finished.keys().next().value as string);
   }
 }

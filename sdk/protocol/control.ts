@@ -48,7 +48,7 @@ const clientSchemas = {
   join: z.object({
     type: z.literal('join'),
     v: z.literal(PROTOCOL_VERSION),
-    meeting: z.string().regex(MEETING_ID_PATTERN, 'must be 1-64 letters, digits, spaces or _ . -'),
+    meeting: z.string().trim().min(1, 'must not be empty').regex(MEETING_ID_PATTERN, 'must be 1-64 letters, digits, spaces or _ . -'),
     name: label(64),
     passcode: z.string().max(256).optional(),
     transport: z.enum(['websocket', 'native']),
@@ -137,7 +137,8 @@ function decodeWith<M>(schemas: Record<string, z.ZodType>, text: string | Uint8A
   if (size > maxBytes) throw ProtocolError.tooLarge('control message', size, maxBytes);
   let raw: unknown;
   try {
-    raw = JSON.parse(typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text));
+    // Strict UTF-8, and a byte-order mark is kept (so refused by JSON.parse), as WebSocket text is.
+    raw = JSON.parse(typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(text));
   } catch {
     throw ProtocolError.badJson();
   }

@@ -70,8 +70,9 @@ export function bytesToBase64Url(bytes: Uint8Array): string {
 
 /** Decodes base64url (with or without padding); throws `TypeError` on bad input. */
 export function base64UrlToBytes(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError('not base64url');
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const bare = text.replace(/={1,2}$/, '');
+  if (!/^[A-Za-z0-9_-]*$/.test(bare) || bare.length % 4 === 1) throw new TypeError('not base64url');
+  const binary = atob(bare.replace(/-/g, '+').replace(/_/g, '/'));
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;

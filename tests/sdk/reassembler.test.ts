@@ -157,9 +157,33 @@ describe('fragmentation and reassembly', () => {
     reassembler.expire();
     assert.equal(reassembler.pending, 0, 'still pending at the timeout');
     assert.equal(reassembler.dropped, 1);
-    // The late fragment starts a new, incomplete frame: the old one is gone.
+    // The late fragment of a dropped frame is ignored: no new partial frame, no second drop.
     assert.equal(reassembler.push(decodeMediaPacket(c), c), undefined);
-    assert.equal(reassembler.pending, 1);
+    assert.equal(reassembler.pending, 0);
+    time.advance(FRAGMENT_TIMEOUT_MS * 2);
+    reassembler.expire();
+    assert.equal(reassembler.dropped, 1);
+  });
+
+  test('Reassembler counts a frame over maxFrameBytes as one drop, whatever comes after', () => {
+    const reassembler = new Reassembler({ maxFrameBytes: 2500 });
+    const fragments = fragmentPacket(frame(6000), 1000);
+    assert.equal(fragments.length, 6);
+    assert.deepEqual(feed(reassembler, fragments), []);
+    assert.equal(reassembler.dropped, 1);
+    assert.equal(reassembler.pending, 0);
+  });
+
+  test('Reassembler ignores a duplicate fragment arriving after its frame completed', () => {
+    const time = clock();
+    const reassembler = new Reassembler({ maxFrameBytes: 10_000, now: time.now });
+    const fragments = fragmentPacket(frame(3000), 1000);
+    assert.equal(feed(reassembler, fragments).length, 1);
+    assert.deepEqual(feed(reassembler, [fragments[0]!]), []);
+    assert.equal(reassembler.pending, 0);
+    time.advance(FRAGMENT_TIMEOUT_MS * 2);
+    reassembler.expire();
+    assert.equal(reassembler.dropped, 0);
   });
 
   test('Reassembler completes a frame whose last fragment comes just within timeoutMs', () => {
