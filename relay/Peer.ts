@@ -86,6 +86,8 @@ export class Peer {
   #tokens: number;
   #lastRefill = Date.now();
   #lastRateError = 0;
+  #dropWindow = 0;
+  #drops = 0;
   #reassembler: Reassembler | undefined;
   /** Tracks for which this subscriber lost a video frame and waits for a key frame. */
   readonly #needsKeyFrame = new Set<string>();
@@ -243,6 +245,15 @@ export class Peer {
       return true;
     }
     const error = new ProtocolError(ErrorCode.RateLimited, `more than ${rate} control messages per second; "${message.type}" dropped`);
+    // Dropping is for bursts; a client that keeps flooding is abusive and goes.
+    if (now - this.#dropWindow > 1000) {
+      this.#dropWindow = now;
+      this.#drops = 0;
+    }
+    if (++this.#drops > rate * 2) {
+      this.sendError(error, { fatal: true });
+      return false;
+    }
     // A dropped request is always answered, so the client's promise settles; other drops are told once a second.
     const requestId = message.type === 'publish' ? message.requestId : message.type === 'chat' ? `chat:${message.seq}` : undefined;
     if (requestId) this.sendError(error, { requestId });

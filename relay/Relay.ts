@@ -14,7 +14,7 @@ import { WebSocketServer } from 'ws';
 import { ErrorCode, RelayError } from '../sdk/errors.js';
 import { TypedEmitter } from '../sdk/TypedEmitter.js';
 import {
-  DEFAULT_LIMITS, DEFAULT_UDP_PAYLOAD, FRAME_HEADER_BYTES, MEDIA_HEADER_BYTES, PacketType, PEER_TIMEOUT_MS,
+  DEFAULT_LIMITS, DEFAULT_UDP_PAYLOAD, FRAME_HEADER_BYTES, MEDIA_HEADER_BYTES, PacketType, PEER_TIMEOUT_MS, PING_INTERVAL_MS,
   PROTOCOL_VERSION, UDP_BIND_ACK, UDP_TOKEN_BYTES, decodeUdpBind, randomId, randomToken,
   type ClientMessageOf, type Limits,
 } from '../sdk/protocol/index.js';
@@ -230,7 +230,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, onTcp) : createTcpServer(onTcp);
     this.#tcp.on('tlsClientError', () => { /* a failed handshake only affects that socket */ });
 
-    this.#udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 });
+    this.#udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
     this.#udp.on('message', (msg, rinfo) => this.#onUdp(msg, rinfo));
     this.#udp.on('error', (error) => this.#peerHost.log('warn', `UDP socket error: ${error.message}`));
 
@@ -241,6 +241,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
         this.#udp!.once('error', reject);
         this.#udp!.bind(o.udpPort ?? 8789, host, () => {
           this.#udp!.off('error', reject);
+          const got = this.#udp!.getRecvBufferSize();
+          if (got < UDP_BUFFER_BYTES) {
+            this.#peerHost.log('warn', `UDP receive buffer is ${got} bytes, not ${UDP_BUFFER_BYTES}: bursts of fragments may be lost. ` +
+              `Raise the limit (Linux: sysctl -w net.core.rmem_max=${UDP_BUFFER_BYTES}).`);
+          }
           resolve(this.#udp!.address().port);
         });
       });
@@ -344,6 +349,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
     peer.send({
       type: 'welcome', v: PROTOCOL_VERSION, meeting: room.id, you: peer.info(), participants: others,
       chat: [...room.chatLog], resumeToken: randomToken(24), ...(udp ? { udp } : {}), limits: this.limits, serverTime: Date.now(),
+      // Three pings fit in the silence a peer is allowed, so one lost or late ping never removes it.
+      pingIntervalMs: Math.max(100, Math.min(PING_INTERVAL_MS, Math.floor((this.#options.peerTimeoutMs ?? PEER_TIMEOUT_MS) / 3))),
     });
     room.add(peer);
     this.#peerHost.log('info', `${peer.name} (${peer.id}) joined "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`);
@@ -423,6 +430,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
     }
   }
 }
+
+/** UDP socket buffers asked for: a burst from many senders at once must fit (the kernel may cap it). */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function sameSecret(expected: string, given: string): boolean {
   const a = createHash('sha256').update(expected).digest();

@@ -179,7 +179,7 @@ export class Room {
     if (this.#closed) return;
     this.#closed = true;
     for (const peer of [...this.#peers.values()]) {
-      peer.sendError(new RelayError(ErrorCode.Shutdown, reason), { fatal: false });
+      peer.send({ type: 'error', code: ErrorCode.Shutdown, message: reason, fatal: true });
       peer.close('goingAway', ErrorCode.Shutdown);
     }
   }

@@ -192,7 +192,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     transport.on('protocolError', (error) => this.emit('error', error));
     transport.on('closed', (error) => this.#onClosed(error));
     this.#setState('connected');
-    this.#ping = setInterval(() => this.#tick(), PING_INTERVAL_MS);
+    this.#ping = setInterval(() => this.#tick(), welcome.pingIntervalMs ?? PING_INTERVAL_MS);
     (this.#ping as { unref?: () => void }).unref?.();
   }
 
@@ -276,8 +276,8 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   #tick(): void {
     if (Date.now() - this.#lastHeard > PEER_TIMEOUT_MS + PING_INTERVAL_MS) {
-      this.#transport.close();
       this.#onClosed(ConnectionError.timeout('hearing from the relay', PEER_TIMEOUT_MS));
+      this.#transport.close();
       return;
     }
     this.#send({ type: 'ping', t: Date.now() });
@@ -389,8 +389,9 @@ export class Session extends TypedEmitter<SessionEvents> {
           this.#requests.get(requestId)!.reject(error);
           this.#requests.delete(requestId);
         } else if (message.fatal) {
-          this.#transport.close();
+          // Closed with the relay's reason first: the transport's own close event carries none.
           this.#onClosed(error);
+          this.#transport.close();
         } else this.emit('error', error);
         return;
       }

@@ -60,11 +60,11 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 /** Polls `predicate` until it is truthy; fails the test after `timeoutMs`. */
-export async function until(predicate: () => unknown, what: string, timeoutMs = 3000, everyMs = 10): Promise<void> {
+export async function until(predicate: () => unknown, what: string | (() => string), timeoutMs = 3000, everyMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${typeof what === 'function' ? what() : what}`);
     await sleep(everyMs);
   }
 }
@@ -266,7 +266,8 @@ export class RawUdp {
   }
 
   static async open(): Promise<RawUdp> {
-    const socket = createSocket('udp4');
+    // As large a receive buffer as the SDK asks for: bursts of fragments must not overflow it.
+    const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
     await new Promise<void>((resolve) => socket.bind(0, HOST, () => resolve()));
     return new RawUdp(socket);
   }

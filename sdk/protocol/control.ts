@@ -82,6 +82,7 @@ const relaySchemas = {
       maxTracksPerParticipant: uint, maxControlPerSecond: uint, maxChatChars: uint,
     }),
     serverTime: uint,
+    pingIntervalMs: z.number().int().min(100).max(60_000).optional(),
   }),
   participantJoined: z.object({ type: z.literal('participantJoined'), participant: participantInfo }),
   participantLeft: z.object({ type: z.literal('participantLeft'), participantId: id, reason: z.string().max(200) }),

@@ -125,6 +125,8 @@ export interface WelcomeMessage {
   limits: Limits;
   /** Relay clock, ms since the epoch. */
   serverTime: number;
+  /** How often the client must ping (ms); absent means 2000. A relay with a short peer timeout asks for more. */
+  pingIntervalMs?: number | undefined;
 }
 /** Someone joined. */
 export interface ParticipantJoinedMessage { type: 'participantJoined'; participant: ParticipantInfo }

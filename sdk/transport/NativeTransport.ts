@@ -193,6 +193,10 @@ export class NativeTransport extends Transport {
       setTimeout(() => resolve(false), this.#options.udpBindTimeoutMs ?? 3000).unref();
     });
     await new Promise<void>((resolve) => udp.bind(0, resolve));
+    if (udp.getRecvBufferSize() < 4 * 1024 * 1024) {
+      process.emitWarning(`lanconf: the UDP receive buffer is capped at ${udp.getRecvBufferSize()} bytes; bursts of fragments ` +
+        'may be lost (Linux: sysctl -w net.core.rmem_max=4194304)', { code: 'LANCONF_UDP_BUFFER' });
+    }
     const send = () => {
       if (!this.#udpBound && !this.#closed) udp.send(bind, relay.port, relay.address);
     };

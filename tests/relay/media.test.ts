@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Session } from '../../sdk/Session.js';
 import type { LocalTrack, RemoteFrame } from '../../sdk/Track.js';
-import { encodeMediaPacket, ZERO_ID } from '../../sdk/protocol/index.js';
-import { RawWs, join, leaveAll, pattern, sleep, startRelay, until, withTimeout } from '../helpers.js';
+import {
+  MEDIA_HEADER_BYTES, Reassembler, ZERO_ID, decodeMediaPacket, encodeMediaPacket, encodeUdpBind,
+} from '../../sdk/protocol/index.js';
+import { RawTcp, RawUdp, RawWs, join, leaveAll, pattern, sleep, startRelay, until, withTimeout } from '../helpers.js';
 
 test('30 KB and 300 KB frames arrive byte-identical at every other participant over WebSocket, UDP and MTU-safe UDP', { timeout: 30_000 }, async (t) => {
   const { relay, url } = await startRelay();
@@ -213,4 +215,52 @@ test('a muted track delivers trackMuted and no frames; unmute resumes; unpublish
   assert.equal(nat.participants.get(pub.local.id)!.tracks.has(track.id), false);
   assert.equal(track.ended, true);
   assert.equal(track.send({ data: pattern(100, 3) }), false);
+});
+
+test('in MTU-safe mode the relay sends a 300 KB frame as datagrams of at most 1240 bytes that reassemble byte-identical', { timeout: 20_000 }, async (t) => {
+  const { relay, url, addresses } = await startRelay();
+  const sessions: Session[] = [];
+  const cleanup: Array<() => void> = [];
+  t.after(async () => {
+    for (const c of cleanup) c();
+    await leaveAll(sessions);
+    await relay.close();
+  });
+  const pub = await join(url, 'Mtu', 'Pub', { transport: 'native', udpPayloadSize: 1200 });
+  sessions.push(pub);
+  // A hand-made native subscriber that asks for 1200-byte payloads and binds its own UDP socket.
+  const { client: tcp, welcome } = await RawTcp.join(addresses.tcpPort, 'Mtu', 'Wire', { udp: { payloadSize: 1200 } });
+  cleanup.push(() => tcp.close());
+  assert.equal(welcome.udp?.payloadSize, 1200);
+  const udp = await RawUdp.open();
+  cleanup.push(() => udp.close());
+  await udp.send(encodeUdpBind(welcome.udp!.token), addresses.udpPort);
+  await until(() => udp.received.length === 1, 'bind ack');
+  udp.received.length = 0;
+
+  const track = await pub.publish({ kind: 'screen', codec: 'jpeg' });
+  await tcp.next('trackPublished');
+  const frames = [pattern(300 * 1024, 41), pattern(30 * 1024, 42)];
+  for (const data of frames) assert.ok(track.send({ data, timestamp: 5_000_000 }));
+  const expected = frames.reduce((n, f) => n + Math.ceil(f.byteLength / 1200), 0);
+  await until(() => udp.received.length >= expected, () => `${expected} datagrams (got ${udp.received.length})`, 5000);
+
+  assert.equal(udp.received.length, expected);
+  assert.ok(udp.received.every((d) => d.byteLength <= 1200 + MEDIA_HEADER_BYTES), 'no datagram over 1240 bytes');
+  const reassembler = new Reassembler({ maxFrameBytes: 4 * 1024 * 1024 });
+  const whole: Uint8Array[] = [];
+  for (const d of udp.received) {
+    const done = reassembler.push(decodeMediaPacket(d), d);
+    if (done) whole.push(done);
+  }
+  assert.equal(whole.length, 2);
+  whole.forEach((bytes, i) => {
+    const packet = decodeMediaPacket(bytes);
+    assert.equal(packet.sender, pub.local.id);
+    assert.equal(packet.track, track.id);
+    assert.equal(packet.sequence, i);
+    assert.equal(packet.timestamp, 5_000_000);
+    assert.ok(Buffer.from(packet.payload).equals(Buffer.from(frames[i]!)), `frame ${i} byte-identical`);
+  });
+  assert.equal(tcp.media.length, 0, 'media went over UDP, not TCP');
 });

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join as joinPath, resolve } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { LanError } from '../../sdk/errors.js';
+import type { Session } from '../../sdk/Session.js';
+import { join, leaveAll, withTimeout } from '../helpers.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Cli {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+  /** Waits until stdout matches `re`; returns the match. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+function runCli(t: TestContext, args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return {
+    child, exited, out: () => out, err: () => err,
+    async waitFor(re, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = out.match(re);
+        if (m) return m;
+        if (child.exitCode !== null) throw new Error(`the relay exited (${child.exitCode}) before printing ${re}:\n${out}\n${err}`);
+        if (Date.now() > deadline) throw new Error(`no ${re} within ${timeoutMs} ms:\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+}
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(joinPath(tmpdir(), 'lanconf-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function httpsText(url: string, ca: string): Promise<{ status: number; type: string; body: string }> {
+  return withTimeout(new Promise((resolveGet, reject) => {
+    httpsGet(url, { ca }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    }).on('error', reject);
+  }), 5000, `GET ${url}`);
+}
+
+const LOOPBACK = ['--host', '127.0.0.1', '--port', '0', '--tcp-port', '0', '--udp-port', '0'];
+
+test('lanconf-relay prints its URL, serves the page and /.well-known/lanconf, lets clients join, and stops cleanly on SIGTERM', { timeout: 30_000 }, async (t) => {
+  const data = await tempDir(t);
+  const cli = runCli(t, [...LOOPBACK, '--tls', 'off'], { LANCONF_DATA_DIR: data });
+  const [, url, port] = await cli.waitFor(/(http:\/\/127\.0\.0\.1:(\d+)\/)/);
+  assert.ok(Number(port) > 0);
+  await cli.waitFor(/Press Ctrl-C to stop/);
+  const sessions: Session[] = [];
+  t.after(() => leaveAll(sessions));
+
+  const page = await fetch(url!);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+  assert.match(await page.text(), /<html/i);
+  const wk = await fetch(new URL('.well-known/lanconf', url));
+  assert.equal(wk.status, 200);
+  assert.match(wk.headers.get('content-type') ?? '', /application\/json/);
+  const info = await wk.json() as { service: string; protocol: number; tcp: { port: number; tls: boolean }; udp: { port: number }; passcode: boolean };
+  assert.equal(info.service, 'lanconf');
+  assert.equal(info.protocol, 1);
+  assert.ok(info.tcp.port > 0 && info.udp.port > 0);
+  assert.equal(info.tcp.tls, false);
+  assert.equal(info.passcode, false);
+  assert.match(cli.out(), new RegExp(`TCP ${info.tcp.port}, UDP ${info.udp.port}`));
+
+  const ana = await join(url!, 'CLI', 'Ana');
+  const cy = await join(url!, 'CLI', 'Cy', { transport: 'native' });
+  sessions.push(ana, cy);
+  assert.ok(cy.participants.has(ana.local.id));
+  const sent = await cy.chat.send('hello through the CLI relay');
+  assert.equal(sent.text, 'hello through the CLI relay');
+
+  const ends = sessions.map((s) => withTimeout(
+    new Promise<LanError | undefined>((r) => s.once('disconnected', (e) => r(e))), 5000, `${s.local.name} disconnected`));
+  const shutdownErrors: string[] = [];
+  for (const s of sessions) s.on('error', (e) => shutdownErrors.push(e.code));
+  assert.ok(cli.child.kill('SIGTERM'));
+  const code = await withTimeout(cli.exited, 8000, 'the relay exiting after SIGTERM');
+  assert.equal(code, 0, `exit code 0 after SIGTERM\n${cli.err()}`);
+  assert.match(cli.out(), /SIGTERM: closing every connection/);
+  assert.match(cli.out(), /lanconf relay stopped\./);
+  for (const [i, error] of (await Promise.all(ends)).entries()) {
+    assert.equal(sessions[i]!.state, 'closed');
+    assert.ok(error?.code === 'LAN_ERR_SHUTDOWN' || error?.code === 'LAN_ERR_CLOSED',
+      `${sessions[i]!.local.name}: disconnected with LAN_ERR_SHUTDOWN or LAN_ERR_CLOSED, got ${error?.code}`);
+  }
+});
+
+test('lanconf-relay --help prints usage and exits 0; a bad flag exits 2', { timeout: 20_000 }, async (t) => {
+  const help = runCli(t, ['--help']);
+  assert.equal(await withTimeout(help.exited, 10_000, '--help'), 0);
+  assert.match(help.out(), /Usage:\s+lanconf-relay \[options\]/);
+  assert.match(help.out(), /--tcp-port/);
+
+  const bad = runCli(t, ['--bogus']);
+  assert.equal(await withTimeout(bad.exited, 10_000, '--bogus'), 2);
+  assert.match(bad.err(), /bogus/);
+  assert.match(bad.err(), /--help/);
+
+  const badTls = runCli(t, ['--tls', 'maybe']);
+  assert.equal(await withTimeout(badTls.exited, 10_000, '--tls maybe'), 2);
+  assert.match(badTls.err(), /--tls must be auto, on or off/);
+});
+
+test('lanconf-relay --tls on serves HTTPS with a self-signed certificate it keeps: the same fingerprint on the next start', { timeout: 40_000 }, async (t) => {
+  const data = await tempDir(t);
+  const sessions: Session[] = [];
+  t.after(() => leaveAll(sessions));
+  const fingerprints: string[] = [];
+  for (const round of [1, 2]) {
+    const cli = runCli(t, [...LOOPBACK, '--tls', 'on', '--data-dir', data]);
+    const [url] = await cli.waitFor(/https:\/\/127\.0\.0\.1:\d+\//, 20_000);
+    const [, fingerprint] = await cli.waitFor(/SHA-256 fingerprint: ([0-9A-F]{2}(?::[0-9A-F]{2}){31})/);
+    await cli.waitFor(/Press Ctrl-C to stop/);
+    fingerprints.push(fingerprint!);
+    if (round === 1) assert.match(cli.out(), /a new self-signed certificate/);
+    else assert.doesNotMatch(cli.out(), /a new self-signed certificate/, 'the second start reuses the certificate');
+
+    const cert = await readFile(joinPath(data, 'tls', 'cert.pem'), 'utf8');
+    assert.equal(new X509Certificate(cert).fingerprint256, fingerprint, 'the printed fingerprint is the kept certificate\'s');
+    const page = await httpsText(url!, cert);
+    assert.equal(page.status, 200);
+    assert.match(page.type, /^text\/html/);
+    const wk = JSON.parse((await httpsText(new URL('.well-known/lanconf', url).href, cert)).body) as { tcp: { tls: boolean } };
+    assert.equal(wk.tcp.tls, true);
+
+    // Clients that trust the certificate join over WSS and over TLS + UDP.
+    const ana = await join(url!, 'TLS', 'Ana', { tls: { ca: cert } });
+    const cy = await join(url!, 'TLS', 'Cy', { transport: 'native', tls: { ca: cert } });
+    sessions.push(ana, cy);
+    assert.ok(cy.participants.has(ana.local.id));
+    await Promise.all([ana.leave(), cy.leave()]);
+
+    cli.child.kill('SIGTERM');
+    assert.equal(await withTimeout(cli.exited, 8000, 'the TLS relay exiting'), 0);
+  }
+  assert.equal(fingerprints[0], fingerprints[1]);
+});
