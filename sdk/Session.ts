@@ -75,6 +75,11 @@ export async function startSession(transport: Transport, options: JoinOptions): 
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await transport.connect(controller.signal);
+    // What arrives after `welcome` and before the session exists (in the same read as `welcome`, or while a
+    // native client binds UDP) is kept for the session, in order.
+    const early: Array<{ control: RelayMessage } | { media: MediaPacket }> = [];
+    const keepControl = (message: RelayMessage) => early.push({ control: message });
+    const keepMedia = (packet: MediaPacket) => early.push({ media: packet });
     const welcome = await new Promise<RelayMessageOf<'welcome'>>((resolve, reject) => {
       const cleanup = () => {
         transport.off('control', onControl);
@@ -84,6 +89,7 @@ export async function startSession(transport: Transport, options: JoinOptions): 
       const onControl = (message: RelayMessage) => {
         if (message.type === 'welcome') {
           cleanup();
+          transport.on('control', keepControl).on('media', keepMedia);
           resolve(message);
         } else if (message.type === 'error') {
           cleanup();
@@ -107,9 +113,19 @@ export async function startSession(transport: Transport, options: JoinOptions): 
         ...transport.joinExtras(),
       });
     });
-    await transport.ready(welcome);
+    let lost: LanError | undefined;
+    const onLost = (error: LanError | undefined) => {
+      lost = error ?? ConnectionError.closed('the connection closed while joining');
+    };
+    transport.on('closed', onLost);
+    try {
+      await transport.ready(welcome);
+    } finally {
+      transport.off('control', keepControl).off('media', keepMedia).off('closed', onLost);
+    }
     if (controller.signal.aborted) throw controller.signal.reason;
-    return new Session(transport, welcome);
+    if (lost) throw lost;
+    return new Session(transport, welcome, early);
   } catch (error) {
     transport.close();
     throw error;
@@ -164,7 +180,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   #leaving: Promise<void> | undefined;
 
   /** @internal */
-  constructor(transport: Transport, welcome: RelayMessageOf<'welcome'>) {
+  constructor(transport: Transport, welcome: RelayMessageOf<'welcome'>,
+    early: ReadonlyArray<{ control: RelayMessage } | { media: MediaPacket }> = []) {
     super();
     this.#transport = transport;
     this.meeting = welcome.meeting;
@@ -187,6 +204,10 @@ export class Session extends TypedEmitter<SessionEvents> {
       },
     };
     for (const info of welcome.participants) this.#addParticipant(info, false);
+    for (const item of early) {
+      if ('control' in item) this.#onControl(item.control);
+      else this.#onMedia(item.media);
+    }
     transport.on('control', (message) => this.#onControl(message));
     transport.on('media', (packet) => this.#onMedia(packet));
     transport.on('protocolError', (error) => this.emit('error', error));

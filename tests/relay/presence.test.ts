@@ -139,3 +139,21 @@ test('two meetings stay isolated: no presence, chat or media crosses', { timeout
   assert.deepEqual(leaks, []);
   assert.equal(relay.rooms.size, 2);
 });
+
+test('participants who join at the same time, native and WebSocket, all see each other', { timeout: 20_000 }, async (t) => {
+  const { relay, url } = await startRelay();
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    await relay.close();
+  });
+  // Native sessions spend a round trip binding UDP after `welcome`: joins landing meanwhile must not be lost.
+  const joined = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+    join(url, 'Together', `P${i}`, { transport: i % 2 ? 'native' : 'websocket' })));
+  sessions.push(...joined);
+  for (const s of joined) {
+    await until(() => s.participants.size === 7,
+      () => `${s.local.name} (${s.transport}) sees ${s.participants.size} of 7 others`);
+    for (const other of joined) if (other !== s) assert.equal(s.participants.get(other.local.id)?.name, other.local.name);
+  }
+});
