@@ -14,6 +14,11 @@ export function nowMicros(): number {
 export interface EncodedFrame {
   /** The encoded bytes: one JPEG image, one VP8 frame, one Opus packet… */
   data: Uint8Array;
+  /**
+   * The codec of this frame, when it differs from the track's (a publisher switching from VP8 to JPEG).
+   * Must carry the same media (video or audio). Default: the track's current codec.
+   */
+  codec?: Codec;
   /** The frame decodes alone. Default `true` for JPEG and audio, `false` otherwise. */
   keyFrame?: boolean;
   /** Capture time, µs since the Unix epoch. Default: now. */
@@ -79,11 +84,10 @@ export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
   readonly id: string;
   /** `camera`, `microphone` or `screen`. */
   readonly kind: TrackKind;
-  /** The codec every frame is sent in. */
-  readonly codec: Codec;
   /** Frames sent and dropped. */
   readonly stats: LocalTrackStats = { framesSent: 0, bytesSent: 0, framesDropped: 0 };
   readonly #host: LocalTrackHost;
+  #codec: Codec;
   #muted: boolean;
   #ended = false;
   #sequence = 0;
@@ -96,8 +100,13 @@ export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
     this.#host = host;
     this.id = id;
     this.kind = kind;
-    this.codec = codec;
+    this.#codec = codec;
     this.#muted = muted;
+  }
+
+  /** The codec of the latest frame sent (the one announced at publish until a frame says otherwise). */
+  get codec(): Codec {
+    return this.#codec;
   }
 
   /** `true` while muted (frames are not sent). */
@@ -118,13 +127,15 @@ export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
   send(frame: EncodedFrame): boolean {
     if (this.#ended || this.#muted) return false;
     const video = isVideoKind(this.kind);
-    const keyFrame = frame.keyFrame ?? (this.codec === 'jpeg' || AUDIO_CODECS.has(this.codec));
+    const codec = frame.codec ?? this.#codec;
+    if (AUDIO_CODECS.has(codec) === video) throw new TypeError(`a ${this.kind} track cannot carry ${codec}`);
+    const keyFrame = frame.keyFrame ?? (codec === 'jpeg' || AUDIO_CODECS.has(codec));
     if (video && this.#needsKeyFrame && !keyFrame) {
       this.stats.framesDropped++;
       return false;
     }
     const packet = encodeMediaPacket({
-      kind: this.kind, codec: this.codec, track: this.id, sender: this.#host.senderId,
+      kind: this.kind, codec, track: this.id, sender: this.#host.senderId,
       sequence: this.#sequence, timestamp: frame.timestamp ?? nowMicros(), keyFrame,
       audioLevel: frame.audioLevel ?? 127, voice: frame.voice ?? false, discontinuity: this.#discontinuity,
     }, frame.data);
@@ -137,6 +148,7 @@ export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
       return false;
     }
     this.#sequence = (this.#sequence + 1) >>> 0;
+    this.#codec = codec;
     this.#discontinuity = false;
     if (keyFrame) this.#needsKeyFrame = false;
     this.stats.framesSent++;
