@@ -1,0 +1,52 @@
+// Headless Chromium for end-to-end tests: Debian's /usr/bin/chromium (or CHROME_PATH), fake camera and
+// microphone, audio without a gesture. Never a downloaded browser.
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CHROME_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+
+/** `true` when Chromium is installed (the e2e tests skip with a reason otherwise, outside CI). */
+export const hasChromium = existsSync(CHROME_PATH);
+
+export interface TestBrowser {
+  browser: Browser;
+  /** Opens `url` in a new page; page errors and console errors are collected in `errors`. */
+  open(url: string): Promise<Page>;
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(extraArgs: string[] = []): Promise<TestBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'lanconf-chromium-'));
+  const browser = await puppeteer.launch({
+    executablePath: CHROME_PATH,
+    headless: true,
+    userDataDir: profile,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run', '--disable-quic', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required', '--auto-select-desktop-capture-source=Entire screen',
+      ...extraArgs,
+    ],
+  });
+  const errors: string[] = [];
+  return {
+    browser,
+    errors,
+    async open(url) {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => errors.push(`pageerror: ${(e as Error).message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+      });
+      await page.goto(url, { waitUntil: 'load' });
+      return page;
+    },
+    async close() {
+      await browser.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
