@@ -3,7 +3,7 @@
  * and always clean up (stop politely, then SIGKILL).
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { clockBase, sleep, type FromChild, type ToChild } from './common.js';
@@ -22,9 +22,14 @@ export class Child {
   #stderr = '';
   #exit: string | undefined;
 
-  constructor(name: string, script: string, env: Record<string, string>) {
+  /** `pinCpus`: a CPU list for `taskset -c` (Linux), to keep the process off the other CPUs. */
+  constructor(name: string, script: string, env: Record<string, string>, pinCpus?: string) {
     this.name = name;
-    this.proc = spawn(process.execPath, ['--import', 'tsx', join(benchDir, script)], {
+    const profileDir = process.env.BENCH_PROFILE_DIR;
+    const profile = profileDir && (process.env.BENCH_PROFILE ?? 'relay').split(',').some((x) => name.startsWith(x))
+      ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, `${name.replace(/\W/g, '_')}-${Date.now()}`)] : [];
+    const args = [...profile, '--import', 'tsx', join(benchDir, script)];
+    this.proc = spawn(pinCpus ? 'taskset' : process.execPath, pinCpus ? ['-c', pinCpus, process.execPath, ...args] : args, {
       cwd: repoRoot,
       env: { ...process.env, ...env, BENCH_CLOCK_BASE: String(clockBase) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -112,6 +117,15 @@ export class Child {
 }
 
 /** Kills every child still running (on exit or interrupt). */
+/** `true` when `taskset` can run (Linux util-linux). */
+export function hasTaskset(): boolean {
+  try {
+    return spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+  } catch {
+    return false;
+  }
+}
+
 export function killAll(): void {
   for (const child of live) {
     try {

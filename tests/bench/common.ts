@@ -51,6 +51,13 @@ export interface Window {
   sendEnd: number;
 }
 
+/** One window frame as the relay forwarded it: `${trackId}:${sequence}`, fan-out start, and each subscriber's handoff time. */
+export interface RelayFrameTimes {
+  key: string;
+  start: number;
+  handoffs: number[];
+}
+
 /** Relay-process results for one configuration. */
 export interface RelayReport {
   /** Wall time between the `begin` and `end` marks (s). */
@@ -59,6 +66,8 @@ export interface RelayReport {
   cpuPct: number;
   cpuUserPct: number;
   cpuSystemPct: number;
+  /** RSS right after `listen()`, before anyone joined (includes the tsx loader, about 25 MB more than plain node). */
+  rssIdleMB: number;
   rssMaxMB: number;
   rssEndMB: number;
   heapUsedMB: number;
@@ -69,6 +78,11 @@ export interface RelayReport {
   udpSendErrors: number;
   udpUnbound: number;
   peers: number;
+  /** Fraction of the window the relay's event loop was busy (0..1). */
+  eventLoopUtilization: number;
+  /** Time the relay's main thread was runnable but waiting for a CPU (Linux schedstat), and its number of timeslices. */
+  runQueueWaitMs: number;
+  mainThreadSlices: number;
   /** Peers whose media goes over UDP (native transport bound), and the payload sizes they asked for. */
   udpBoundPeers: number;
   udpPayloadSizes: number[];
@@ -78,6 +92,8 @@ export interface RelayReport {
   handoff: number[];
   /** Duration of one fan-out (all subscribers), µs, per window frame. */
   fanout: number[];
+  /** Per-frame times, joined with the senders' send times to get the relay-added latency. */
+  frames: RelayFrameTimes[];
   /** Handoffs after which the subscriber's link still had bytes queued in the relay (WS/TCP). */
   queuedHandoffs: number;
   maxBacklogBytes: number;
@@ -110,6 +126,11 @@ export interface ClientReport {
   subscribers: SubscriberReport[];
   /** Capture → `frame` event at the subscriber, µs, every window frame received. */
   latencies: number[];
+  /** For every window frame sent: `${trackId}:${sequence}`, and when `LocalTrack.send()` returned (shared clock, µs). */
+  sendKeys: string[];
+  sendDone: number[];
+  /** `send()` return − capture timestamp, µs (SDK encode + transport send in the client). */
+  sendCost: number[];
   cpuPct: number;
   rssMaxMB: number;
   errors: string[];
@@ -117,6 +138,7 @@ export interface ClientReport {
 
 /** Orchestrator → child messages. */
 export type ToChild =
+  | { type: 'join' }
   | { type: 'publish' }
   | { type: 'run'; window: Window }
   | { type: 'begin' }
@@ -126,6 +148,7 @@ export type ToChild =
 
 /** Child → orchestrator messages. */
 export type FromChild =
+  | { type: 'hello' }
   | { type: 'ready'; port: number; tcpPort: number; udpPort: number }
   | { type: 'joined'; ids: string[] }
   | { type: 'subscribed' }

@@ -3,7 +3,8 @@
  * a warm-up, a measurement window, a drain; collects and summarises the figures.
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Child } from './children.js';
 import { clock, percentiles, sleep, type ClientReport, type RelayReport, type Window } from './common.js';
 
@@ -28,6 +29,10 @@ export interface Settings {
   frameBytes: number;
   fps: number;
   clientProcesses: number;
+  /** Niceness of the client processes (0: same priority as the relay). */
+  clientNice: number;
+  /** CPUs the client processes are pinned to (`taskset -c`), or undefined for all. */
+  clientCpus?: string;
 }
 
 /** Summary of one configuration. */
@@ -53,14 +58,33 @@ export interface ConfigResult {
   completeSubscribers: number;
   subscribers: number;
   e2e: LatencySummary;
+  /** Capture → relay hands the frame to the subscriber's socket (upper bound: includes the sender). */
   relayHandoff: LatencySummary;
+  /** Sender's `send()` returned → relay hands the frame to the subscriber's socket: the relay-added latency. */
+  relayAdded: LatencySummary;
+  /** Capture → sender's `send()` returned. */
+  sendCost: LatencySummary;
   relayIngress: LatencySummary;
   relayFanout: LatencySummary;
-  relay?: Omit<RelayReport, 'ingress' | 'handoff' | 'fanout'>;
+  relay?: Omit<RelayReport, 'ingress' | 'handoff' | 'fanout' | 'frames'>;
   clientCpuPct: number[];
   clientRssMB: number[];
   /** Whole machine, from /proc/stat over the window: busy % of one core (max = 100 × cores). */
   machineBusyPct: number;
+  machine?: MachineCpu;
+  /**
+   * CPU used during the window by something other than the bench (% of one core): machine busy − softirq − relay − clients.
+   * Other work on a shared machine; a high figure means the run was disturbed.
+   */
+  foreignPct: number;
+  /** Runs of this configuration, including disturbed or failed ones that were repeated. */
+  attempts: number;
+  /** Headline figures of every clean run of this configuration (this one first). */
+  repeats: Array<{ relayAddedP99: number; e2eP99: number; received: number; expected: number; foreignPct: number }>;
+  /** Niceness of the client processes (the relay runs at 0). */
+  clientNice: number;
+  /** CPUs the clients were pinned to, if any. */
+  clientCpus?: string;
   /** Kernel UDP counters (deltas over the window + drain). */
   udpRcvbufErrors: number;
   udpSndbufErrors: number;
@@ -79,13 +103,71 @@ function summarize(values: number[]): LatencySummary {
   return { count: values.length, p50: p50! / 1000, p99: p99! / 1000, max: max! / 1000 };
 }
 
-function cpuTimes(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  return { busy: total - idle, total };
+interface CpuSnapshot {
+  /** /proc/stat "cpu" line: user nice system idle iowait irq softirq steal (ticks). */
+  fields: number[];
+  /** utime + stime ticks of every process, by pid. */
+  procs: Map<number, { comm: string; ticks: number }>;
+  at: number;
 }
+
+function cpuSnapshot(): CpuSnapshot {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const procs = new Map<number, { comm: string; ticks: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const close = text.lastIndexOf(')');
+      const rest = text.slice(close + 2).split(' ');
+      procs.set(Number(name), { comm: text.slice(text.indexOf('(') + 1, close), ticks: Number(rest[11]) + Number(rest[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return { fields, procs, at: Date.now() };
+}
+
+/** CPU use of the whole machine between two snapshots, in % of one core. */
+export interface MachineCpu {
+  busyPct: number;
+  userPct: number;
+  systemPct: number;
+  softirqPct: number;
+  stealPct: number;
+  /** Processes other than the bench's (orchestrator, relay, clients). */
+  otherProcessesPct: number;
+  otherTop: string;
+}
+
+function machineCpu(a: CpuSnapshot, b: CpuSnapshot, benchPids: Set<number>): MachineCpu {
+  const d = b.fields.map((x, i) => x - (a.fields[i] ?? 0));
+  const total = d.reduce((x, y) => x + y, 0) || 1;
+  const cores = cpuCount();
+  const of = (ticks: number) => (ticks / total) * 100 * cores;
+  const idle = (d[3] ?? 0) + (d[4] ?? 0);
+  const elapsedTicks = ((b.at - a.at) / 1000) * CLK_TCK;
+  const others: Array<{ comm: string; pct: number }> = [];
+  for (const [pid, p] of b.procs) {
+    if (benchPids.has(pid)) continue;
+    const before = a.procs.get(pid)?.ticks ?? p.ticks;
+    const ticks = p.ticks - before;
+    if (ticks > 0) others.push({ comm: p.comm, pct: (ticks / elapsedTicks) * 100 });
+  }
+  others.sort((x, y) => y.pct - x.pct);
+  return {
+    busyPct: of(total - idle),
+    userPct: of((d[0] ?? 0) + (d[1] ?? 0)),
+    systemPct: of(d[2] ?? 0),
+    softirqPct: of((d[5] ?? 0) + (d[6] ?? 0)),
+    stealPct: of(d[7] ?? 0),
+    otherProcessesPct: others.reduce((x, y) => x + y.pct, 0),
+    otherTop: others.slice(0, 3).map((o) => `${o.comm} ${o.pct.toFixed(0)} %`).join(', '),
+  };
+}
+
+const CLK_TCK = 100;
 
 function udpCounters(): { rcvbuf: number; sndbuf: number } {
   try {
@@ -104,8 +186,8 @@ function emptyResult(variant: Variant, n: number, clientProcesses: number, error
     variant, n, clientProcesses, ...(error ? { error } : {}),
     offered: 0, sent: 0, senderDropped: 0, generatorSkipped: 0, meanGeneratorLateMs: NaN, expected: 0, expectedSent: 0,
     received: 0, duplicates: 0, minSubscriberRatio: NaN, completeSubscribers: 0, subscribers: 0,
-    e2e: none, relayHandoff: none, relayIngress: none, relayFanout: none, clientCpuPct: [], clientRssMB: [],
-    machineBusyPct: NaN, udpRcvbufErrors: NaN, udpSndbufErrors: NaN, clientErrors: [],
+    e2e: none, relayHandoff: none, relayAdded: none, sendCost: none, relayIngress: none, relayFanout: none, clientCpuPct: [], clientRssMB: [],
+    machineBusyPct: NaN, foreignPct: NaN, attempts: 1, repeats: [], clientNice: 0, udpRcvbufErrors: NaN, udpSndbufErrors: NaN, clientErrors: [],
   };
 }
 
@@ -147,9 +229,15 @@ async function measure(variant: Variant, n: number, procs: number, s: Settings, 
     BENCH_FRAME_BYTES: String(s.frameBytes),
     BENCH_FPS: String(s.fps),
     BENCH_MEETING: 'bench',
-  }));
+    BENCH_NICE: String(s.clientNice),
+  }, s.clientCpus));
   children.push(...clients);
-  await Promise.all(clients.map((c) => c.waitFor('joined', 30_000)));
+  await Promise.all(clients.map((c) => c.waitFor('hello', 20_000)));
+  // One process after the other, so the set-up is the same on every run.
+  for (const c of clients) {
+    c.send({ type: 'join' });
+    await c.waitFor('joined', 30_000);
+  }
   for (const c of clients) c.send({ type: 'publish' });
   await Promise.all(clients.map((c) => c.waitFor('subscribed', 30_000)));
 
@@ -166,11 +254,11 @@ async function measure(variant: Variant, n: number, procs: number, s: Settings, 
 
   await sleep((window.windowStart - clock()) / 1000);
   relay.send({ type: 'begin' });
-  const cpu0 = cpuTimes();
+  const cpu0 = cpuSnapshot();
   const udp0 = udpCounters();
   await sleep((window.windowEnd - clock()) / 1000);
   relay.send({ type: 'end' });
-  const cpu1 = cpuTimes();
+  const cpu1 = cpuSnapshot();
   await sleep(s.drainSeconds * 1000);
   const udp1 = udpCounters();
 
@@ -180,11 +268,35 @@ async function measure(variant: Variant, n: number, procs: number, s: Settings, 
     relay.waitFor('relayReport', 30_000).then((m) => m.report),
     ...clients.map((c) => c.waitFor('clientReport', 30_000).then((m) => m.report)),
   ]);
+  const benchPids = new Set([process.pid, ...children.map((c) => c.proc.pid ?? -1)]);
+  const machine = machineCpu(cpu0, cpu1, benchPids);
+  if (process.env.BENCH_DUMP) {
+    const file = join(process.env.BENCH_DUMP, `${variant.key}-${n}-nice${s.clientNice}-${Date.now()}.json`);
+    writeFileSync(file, JSON.stringify({ window, relay: relayReport, clients: clientReports }));
+    log(`  raw figures: ${file}`);
+  }
   return summarise(variant, n, procs, relayReport!, clientReports as ClientReport[], {
-    machineBusyPct: cpu1.total > cpu0.total ? ((cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total)) * 100 * cpuCount() : NaN,
+    machine, machineBusyPct: machine.busyPct, clientNice: s.clientNice, ...(s.clientCpus ? { clientCpus: s.clientCpus } : {}),
     udpRcvbufErrors: udp1.rcvbuf - udp0.rcvbuf,
     udpSndbufErrors: udp1.sndbuf - udp0.sndbuf,
   });
+}
+
+/**
+ * Waits (up to `maxMs`) until the machine is quiet: busy under `thresholdPct` % of one core over half a second.
+ * Returns the last busy figure seen.
+ */
+export async function waitForQuiet(maxMs: number, thresholdPct: number): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let busy = NaN;
+  do {
+    const a = cpuSnapshot();
+    await sleep(500);
+    const b = cpuSnapshot();
+    busy = machineCpu(a, b, new Set()).busyPct;
+    if (busy < thresholdPct) break;
+  } while (Date.now() < deadline);
+  return busy;
 }
 
 function cpuCount(): number {
@@ -193,7 +305,7 @@ function cpuCount(): number {
 
 function summarise(
   variant: Variant, n: number, procs: number, relay: RelayReport, clients: ClientReport[],
-  machine: { machineBusyPct: number; udpRcvbufErrors: number; udpSndbufErrors: number },
+  machine: { machine: MachineCpu; machineBusyPct: number; clientNice: number; clientCpus?: string; udpRcvbufErrors: number; udpSndbufErrors: number },
 ): ConfigResult {
   const r = emptyResult(variant, n, procs);
   Object.assign(r, machine);
@@ -232,10 +344,21 @@ function summarise(
   r.relayHandoff = summarize(relay.handoff);
   r.relayIngress = summarize(relay.ingress);
   r.relayFanout = summarize(relay.fanout);
-  const { ingress: _i, handoff: _h, fanout: _f, ...rest } = relay;
+  const sent = new Map<string, number>();
+  for (const c of clients) c.sendKeys.forEach((key, i) => sent.set(key, c.sendDone[i]!));
+  const added: number[] = [];
+  for (const frame of relay.frames) {
+    const done = sent.get(frame.key);
+    if (done === undefined) continue;
+    for (const h of frame.handoffs) added.push(h - done);
+  }
+  r.relayAdded = summarize(added);
+  r.sendCost = summarize(clients.flatMap((c) => c.sendCost));
+  const { ingress: _i, handoff: _h, fanout: _f, frames: _fr, ...rest } = relay;
   r.relay = rest;
   r.clientCpuPct = clients.map((c) => c.cpuPct);
   r.clientRssMB = clients.map((c) => c.rssMaxMB);
   r.clientErrors = clients.flatMap((c) => c.errors);
+  r.foreignPct = Math.max(0, machine.machine.busyPct - machine.machine.softirqPct - relay.cpuPct - r.clientCpuPct.reduce((a, b) => a + b, 0));
   return r;
 }

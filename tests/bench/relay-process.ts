@@ -10,10 +10,13 @@
  *  - handoff  = capture time → the frame is handed to one subscriber's socket (WS/TCP write or UDP send).
  * @module
  */
+import { readFileSync } from 'node:fs';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Relay } from '../../relay/Relay.js';
 import { Peer, type ForwardedFrame } from '../../relay/Peer.js';
 import { Room } from '../../relay/Room.js';
-import { clock, onParent, toParent, type RelayReport, type Window } from './common.js';
+import { MediaOffset } from '../../sdk/protocol/index.js';
+import { clock, onParent, toParent, type RelayFrameTimes, type RelayReport, type Window } from './common.js';
 
 const relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', serveDemo: false });
 
@@ -24,6 +27,9 @@ const fanout: number[] = [];
 let queuedHandoffs = 0;
 let maxBacklogBytes = 0;
 
+const frames: RelayFrameTimes[] = [];
+let current: RelayFrameTimes | undefined;
+
 const originalForward = Room.prototype.forward;
 Room.prototype.forward = function forward(this: Room, from, track, bytes, keyFrame, timestamp) {
   const w = window;
@@ -33,7 +39,14 @@ Room.prototype.forward = function forward(this: Room, from, track, bytes, keyFra
   }
   const start = clock();
   ingress.push(start - timestamp);
-  originalForward.call(this, from, track, bytes, keyFrame, timestamp);
+  const sequence = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MediaOffset.sequence);
+  current = { key: `${track.id}:${sequence}`, start, handoffs: [] };
+  try {
+    originalForward.call(this, from, track, bytes, keyFrame, timestamp);
+  } finally {
+    frames.push(current);
+    current = undefined;
+  }
   fanout.push(clock() - start);
 };
 
@@ -43,15 +56,29 @@ Peer.prototype.sendMedia = function sendMedia(this: Peer, frame: ForwardedFrame)
   originalSendMedia.call(this, frame);
   const w = window;
   if (!w || this.stats.framesOut === before || frame.timestamp < w.windowStart || frame.timestamp >= w.windowEnd) return;
-  handoff.push(clock() - frame.timestamp);
+  const now = clock();
+  handoff.push(now - frame.timestamp);
+  current?.handoffs.push(now);
   const queued = this.link.bufferedAmount;
   if (queued > 0) queuedHandoffs++;
   const backlog = this.backlog;
   if (backlog > maxBacklogBytes) maxBacklogBytes = backlog;
 };
 
+/** Main thread's /proc schedstat: ns on CPU, ns waiting in the run queue, timeslices. */
+function schedstat(): [number, number, number] {
+  try {
+    const [run, wait, slices] = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return [run ?? NaN, wait ?? NaN, slices ?? NaN];
+  } catch {
+    return [NaN, NaN, NaN];
+  }
+}
+
 interface Snapshot {
   at: number;
+  elu: EventLoopUtilization;
+  sched: [number, number, number];
   cpu: NodeJS.CpuUsage;
   framesIn: number;
   framesOut: number;
@@ -63,7 +90,7 @@ interface Snapshot {
 
 function snapshot(): Snapshot {
   const s: Snapshot = {
-    at: clock(), cpu: process.cpuUsage(), framesIn: 0, framesOut: 0, videoDropped: 0,
+    at: clock(), elu: performance.eventLoopUtilization(), sched: schedstat(), cpu: process.cpuUsage(), framesIn: 0, framesOut: 0, videoDropped: 0,
     udpSendErrors: relay.stats.udpSendErrors, udpUnbound: relay.stats.udpUnbound, peers: 0,
   };
   for (const room of relay.rooms.values()) {
@@ -102,6 +129,7 @@ const sampleRss = () => {
 const MB = 1024 * 1024;
 
 const addresses = await relay.listen();
+const rssIdle = process.memoryUsage.rss();
 process.stdout.write(`RELAY_PORTS ${JSON.stringify({ port: addresses.port, tcpPort: addresses.tcpPort, udpPort: addresses.udpPort })}\n`);
 toParent({ type: 'ready', port: addresses.port, tcpPort: addresses.tcpPort, udpPort: addresses.udpPort });
 
@@ -143,6 +171,7 @@ onParent(async (message) => {
         cpuPct: ((user + system) / elapsedUs) * 100,
         cpuUserPct: (user / elapsedUs) * 100,
         cpuSystemPct: (system / elapsedUs) * 100,
+        rssIdleMB: rssIdle / MB,
         rssMaxMB: rssMax / MB,
         rssEndMB: mem.rss / MB,
         heapUsedMB: mem.heapUsed / MB,
@@ -152,8 +181,11 @@ onParent(async (message) => {
         udpSendErrors: e.udpSendErrors - b.udpSendErrors,
         udpUnbound: e.udpUnbound - b.udpUnbound,
         peers: Math.max(b.peers, e.peers),
+        eventLoopUtilization: performance.eventLoopUtilization(e.elu, b.elu).utilization,
+        runQueueWaitMs: (e.sched[1] - b.sched[1]) / 1e6,
+        mainThreadSlices: e.sched[2] - b.sched[2],
         ...udpPeers(),
-        ingress, handoff, fanout, queuedHandoffs, maxBacklogBytes,
+        ingress, handoff, fanout, frames, queuedHandoffs, maxBacklogBytes,
       };
       toParent({ type: 'relayReport', report });
       return;
