@@ -20,7 +20,40 @@ export interface RelayTrack {
   muted: boolean;
   /** When the last key-frame request went to the publisher (ms). */
   lastKeyFrameRequest: number;
+  /** Video only: the smallest transit time (arrival − capture, µs) seen lately, the baseline for staleness. */
+  transit?: TransitBaseline;
 }
+
+/** A sliding minimum of transit times over two windows. @internal */
+export class TransitBaseline {
+  #current = Infinity;
+  #previous = Infinity;
+  #rotatedAt: number;
+  readonly #windowMs: number;
+
+  constructor(now: number, windowMs = 5000) {
+    this.#rotatedAt = now;
+    this.#windowMs = windowMs;
+  }
+
+  /** Records a transit time and returns how far (µs) it is above the baseline. */
+  excess(transitUs: number, now: number): number {
+    if (now - this.#rotatedAt > this.#windowMs) {
+      this.#previous = this.#current;
+      this.#current = Infinity;
+      this.#rotatedAt = now;
+    }
+    if (transitUs < this.#current) this.#current = transitUs;
+    return transitUs - Math.min(this.#current, this.#previous);
+  }
+}
+
+/**
+ * A video frame that reaches the relay this much later than its track's recent best (µs) waited in a
+ * queue on the way (an overloaded relay or network): forwarding it only adds delay, so it is dropped and
+ * the publisher asked for a key frame. Sender and relay clocks need not agree: only differences count.
+ */
+const STALE_VIDEO_US = 250_000;
 
 /** @internal A whole frame being forwarded: the packet bytes (sender stamped) and what the send policy needs. */
 export interface ForwardedFrame {
@@ -54,6 +87,8 @@ export interface PeerStats {
   videoDropped: number;
   errorsSent: number;
   forgedDropped: number;
+  /** Video frames dropped on arrival because they had queued too long on the way (see docs/architecture.md). */
+  staleDropped: number;
 }
 
 const MAX_ERRORS_BEFORE_CLOSE = 100;
@@ -79,7 +114,7 @@ export class Peer {
   udpInflight = 0;
   readonly tracks = new Map<string, RelayTrack>();
   lastHeard = Date.now();
-  readonly stats: PeerStats = { controlIn: 0, framesIn: 0, framesOut: 0, bytesOut: 0, videoDropped: 0, errorsSent: 0, forgedDropped: 0 };
+  readonly stats: PeerStats = { controlIn: 0, framesIn: 0, framesOut: 0, bytesOut: 0, videoDropped: 0, errorsSent: 0, forgedDropped: 0, staleDropped: 0 };
   readonly #host: PeerHost;
   #idBytes: Uint8Array | undefined;
   #closed = false;
@@ -353,6 +388,15 @@ export class Peer {
     if (whole.byteLength - MEDIA_HEADER_BYTES > limit) return;
     this.stats.framesIn++;
     if (track.muted) return;
+    if (isVideoKind(track.kind)) {
+      const now = Date.now();
+      track.transit ??= new TransitBaseline(now);
+      if (track.transit.excess(now * 1000 - packet.timestamp, now) > STALE_VIDEO_US) {
+        this.stats.staleDropped++;
+        room.requestKeyFrame(track);
+        return;
+      }
+    }
     if (senderIsZero) whole.set(this.#idBytes!, MediaOffset.sender);
     track.codec = packet.codec;
     room.forward(this, track, whole, packet.keyFrame, packet.timestamp);

@@ -42,7 +42,7 @@ export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
     ...(tls?.ca ? { ca: tls.ca } : {}),
     ...(tls?.insecure ? { rejectUnauthorized: false } : {}),
   }) as unknown as WebSocketLike;
-  return startSession(new WebSocketTransport(urls.ws, factory), options);
+  return startSession(new WebSocketTransport(urls.ws, factory, 'nodebuffer'), options);
 }
 
 export * from './index.js';

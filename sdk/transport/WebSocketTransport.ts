@@ -39,11 +39,17 @@ export class WebSocketTransport extends Transport {
   #ws: WebSocketLike | undefined;
   #closed = false;
 
-  /** A transport to the WebSocket `url`; `factory` makes the socket (browser `WebSocket` or `ws`). */
-  constructor(url: string, factory: WebSocketFactory) {
+  readonly #binaryType: string;
+
+  /**
+   * A transport to the WebSocket `url`; `factory` makes the socket (browser `WebSocket` or `ws`).
+   * `binaryType` is `'arraybuffer'` for browsers; Node's `ws` takes `'nodebuffer'`, which saves a copy per frame.
+   */
+  constructor(url: string, factory: WebSocketFactory, binaryType = 'arraybuffer') {
     super();
     this.#url = url;
     this.#factory = factory;
+    this.#binaryType = binaryType;
   }
 
   get bufferedAmount(): number {
@@ -60,7 +66,7 @@ export class WebSocketTransport extends Transport {
         return;
       }
       this.#ws = ws;
-      ws.binaryType = 'arraybuffer';
+      ws.binaryType = this.#binaryType;
       let opened = false;
       const onAbort = () => {
         ws.close();
