@@ -20,7 +20,7 @@ export interface RelayTrack {
   muted: boolean;
   /** When the last key-frame request went to the publisher (ms). */
   lastKeyFrameRequest: number;
-  /** Video only: the smallest transit time (arrival − capture, µs) seen lately, the baseline for staleness. */
+  /** Video only: the smallest transit time (arrival − capture, µs) seen lately, the baseline for staleness. @internal */
   transit?: TransitBaseline;
 }
 

@@ -9,7 +9,10 @@ import {
   AUDIO_CODECS, CODECS, PING_INTERVAL_MS, PEER_TIMEOUT_MS, isVideoKind, randomToken,
   type ClientMessage, type Codec, type Limits, type MediaPacket, type RelayMessage, type RelayMessageOf, type TrackInfo, type TrackKind,
 } from './protocol/index.js';
-import { LocalTrack, RemoteTrack, type EncodedFrame, type LocalTrackHost, type RemoteFrame } from './Track.js';
+import { LocalTrack, RemoteTrack, type EncodedFrame, type LocalTrackHost, type RemoteFrame, type RemoteTrackHost } from './Track.js';
+import { MediaController, type AudioState, type CameraOptions, type MicrophoneOptions, type ScreenOptions } from './media/MediaController.js';
+import type { LocalMediaTrack } from './media/LocalMediaTrack.js';
+import type { MediaFallbacks } from './media/types.js';
 import type { Transport, TransportKind } from './transport/Transport.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
@@ -31,6 +34,10 @@ export type SessionEvents = {
   disconnected: [error: LanError | undefined];
   /** A non-fatal error the relay reported (rate limit…) or a packet from the relay that could not be decoded. */
   error: [error: LanError];
+  /** The participant speaking now changed (`undefined`: nobody); your own id when it is you. */
+  activeSpeaker: [participantId: string | undefined];
+  /** Remote audio: `blocked` means the browser waits for a user gesture: call `startAudio()` from one. */
+  audioStateChanged: [state: AudioState];
 };
 
 /** Options of `publish`. */
@@ -59,6 +66,11 @@ export interface JoinOptions {
   timeoutMs?: number;
   /** Abort the join. */
   signal?: AbortSignal;
+  /**
+   * Browser media: force the fallbacks a browser without WebCodecs or `MediaStreamTrackProcessor` would
+   * use (JPEG video, PCM audio, canvas capture). For testing them; the defaults pick the best available.
+   */
+  fallbacks?: MediaFallbacks;
 }
 
 /**
@@ -125,7 +137,7 @@ export async function startSession(transport: Transport, options: JoinOptions): 
     }
     if (controller.signal.aborted) throw controller.signal.reason;
     if (lost) throw lost;
-    return new Session(transport, welcome, early);
+    return new Session(transport, welcome, early, options.fallbacks ?? {});
   } catch (error) {
     transport.close();
     throw error;
@@ -174,6 +186,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   readonly #requests = new Map<string, PendingRequest>();
   readonly #early = new Map<string, { at: number; sender: string; frames: RemoteFrame[] }>();
   readonly #trackHost: LocalTrackHost;
+  readonly #remoteTrackHost: RemoteTrackHost;
+  readonly #media: MediaController;
   #state: SessionState = 'connecting';
   #lastHeard = Date.now();
   #ping: ReturnType<typeof setInterval> | undefined;
@@ -181,7 +195,7 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   /** @internal */
   constructor(transport: Transport, welcome: RelayMessageOf<'welcome'>,
-    early: ReadonlyArray<{ control: RelayMessage } | { media: MediaPacket }> = []) {
+    early: ReadonlyArray<{ control: RelayMessage } | { media: MediaPacket }> = [], fallbacks: MediaFallbacks = {}) {
     super();
     this.#transport = transport;
     this.meeting = welcome.meeting;
@@ -202,6 +216,18 @@ export class Session extends TypedEmitter<SessionEvents> {
         track.end();
         this.#send({ type: 'unpublish', trackId: track.id });
       },
+    };
+    this.#media = new MediaController({
+      localId: this.local.id,
+      participants: () => this.#participants.values(),
+      remoteTracks: () => this.#tracks.values(),
+      publishWith: (kind, codec, muted, make) => this.#publishWith(kind, codec, muted, make),
+      activeSpeakerChanged: (id) => this.emit('activeSpeaker', id),
+      audioStateChanged: (state) => this.emit('audioStateChanged', state),
+    }, fallbacks);
+    this.#remoteTrackHost = {
+      requestKeyFrame: (trackId) => this.#send({ type: 'keyFrameRequest', trackId }),
+      renderer: (track) => this.#media.renderer(track),
     };
     for (const info of welcome.participants) this.#addParticipant(info, false);
     for (const item of early) {
@@ -247,8 +273,68 @@ export class Session extends TypedEmitter<SessionEvents> {
    * ```
    */
   async publish(options: PublishOptions): Promise<LocalTrack> {
-    if (isVideoKind(options.kind) === AUDIO_CODECS.has(options.codec)) {
-      throw new TypeError(`a ${options.kind} track cannot carry ${options.codec}`);
+    const track = await this.#publishWith(options.kind, options.codec, options.muted ?? false,
+      (host, id) => new LocalTrack(host, id, options.kind, options.codec, options.muted ?? false));
+    if (options.frames) void track.pump(options.frames);
+    return track;
+  }
+
+  /**
+   * Publishes the camera (browser): 640×480 at 25 fps by default, VP8 when every participant can decode it,
+   * else JPEG (switching as people join and leave).
+   * @throws the browser's `NotAllowedError` / `NotFoundError` when the camera cannot be opened.
+   */
+  publishCamera(options?: CameraOptions): Promise<LocalMediaTrack> {
+    return this.#media.publishCamera(options);
+  }
+
+  /** Publishes the microphone (browser): Opus 48 kHz mono in 20 ms frames (PCM where Opus is missing). */
+  publishMicrophone(options?: MicrophoneOptions): Promise<LocalMediaTrack> {
+    return this.#media.publishMicrophone(options);
+  }
+
+  /** Shares the screen (browser, `getDisplayMedia`): up to 1920 wide at 15 fps, or the `track` given. */
+  publishScreen(options?: ScreenOptions): Promise<LocalMediaTrack> {
+    return this.#media.publishScreen(options);
+  }
+
+  /** Publishes any browser `MediaStreamTrack` as a track of `kind`. */
+  publishMediaTrack(track: MediaStreamTrack, kind: TrackKind): Promise<LocalMediaTrack> {
+    return this.#media.publishMediaTrack(track, kind);
+  }
+
+  /**
+   * Starts remote audio. Browsers only play sound after a user gesture: call this from a click or key
+   * handler (the `audioStateChanged` event says `blocked` when it is needed).
+   */
+  startAudio(): Promise<void> {
+    return this.#media.startAudio();
+  }
+
+  /** Plays remote audio through another output device. */
+  setAudioOutput(deviceId: string): Promise<void> {
+    return this.#media.setAudioOutput(deviceId);
+  }
+
+  /** Remote audio playback: `idle` (none yet), `running`, or `blocked` (waiting for `startAudio()` from a gesture). */
+  get audioState(): AudioState {
+    return this.#media.audioState;
+  }
+
+  /** RMS level (0..1) of the remote audio being played now: for meters, and for tests. */
+  get audioOutputLevel(): number {
+    return this.#media.outputLevel();
+  }
+
+  /** The participant speaking now (your own id when it is you), or `undefined`. */
+  get activeSpeaker(): string | undefined {
+    return this.#media.activeSpeaker;
+  }
+
+  async #publishWith<T extends LocalTrack>(kind: TrackKind, codec: Codec, muted: boolean,
+    make: (host: LocalTrackHost, id: string) => T): Promise<T> {
+    if (isVideoKind(kind) === AUDIO_CODECS.has(codec)) {
+      throw new TypeError(`a ${kind} track cannot carry ${codec}`);
     }
     this.#assertOpen();
     const requestId = randomToken(9);
@@ -262,11 +348,10 @@ export class Session extends TypedEmitter<SessionEvents> {
         fn(...a);
       };
       this.#requests.set(requestId, { resolve: settle(resolve), reject: settle(reject) });
-      this.#send({ type: 'publish', requestId, kind: options.kind, codec: options.codec, ...(options.muted ? { muted: true } : {}) });
+      this.#send({ type: 'publish', requestId, kind, codec, ...(muted ? { muted: true } : {}) });
     });
-    const track = new LocalTrack(this.#trackHost, info.id, info.kind, info.codec, info.muted);
+    const track = make(this.#trackHost, info.id);
     this.local.tracks.set(track.id, track);
-    if (options.frames) void track.pump(options.frames);
     return track;
   }
 
@@ -315,6 +400,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.chat.close(reason);
     for (const track of this.local.tracks.values()) track.end();
     for (const track of this.#tracks.values()) track.end();
+    this.#media.close();
     this.#setState('closed');
     this.emit('disconnected', this.#leaving ? undefined : error);
   }
@@ -324,15 +410,17 @@ export class Session extends TypedEmitter<SessionEvents> {
     const participant = new RemoteParticipant(info);
     this.#participants.set(participant.id, participant);
     for (const t of info.tracks) this.#addTrack(t, false);
+    this.#media?.participantsChanged();
     if (announce) this.emit('participantJoined', participant);
   }
 
   #addTrack(info: TrackInfo, announce: boolean): void {
     const participant = this.#participants.get(info.participantId);
     if (!participant || this.#tracks.has(info.id)) return;
-    const track = new RemoteTrack({ requestKeyFrame: (trackId) => this.#send({ type: 'keyFrameRequest', trackId }) }, info);
+    const track = new RemoteTrack(this.#remoteTrackHost, info);
     this.#tracks.set(track.id, track);
     participant.addTrack(track);
+    this.#media.remoteTrackAdded(track);
     if (announce) this.emit('trackPublished', track, participant);
     // Frames that overtook the announcement (UDP vs TCP) are delivered now, on the next turn, so the
     // listener added in the `trackPublished` handler sees them.
@@ -350,6 +438,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     if (!track) return;
     this.#tracks.delete(trackId);
     const participant = this.#participants.get(track.participantId);
+    this.#media.remoteTrackRemoved(track);
     track.end();
     if (participant) {
       participant.removeTrack(track);
@@ -368,6 +457,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         if (!participant) return;
         for (const id of [...participant.tracks.keys()]) this.#removeTrack(id);
         this.#participants.delete(participant.id);
+        this.#media.participantsChanged();
         participant.leave();
         this.emit('participantLeft', participant, message.reason);
         return;

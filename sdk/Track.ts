@@ -214,9 +214,24 @@ export type RemoteTrackEvents = {
   ended: [];
 };
 
+/** Draws a remote video track into page elements (browser only). */
+export interface TrackRenderer {
+  /** Shows the track in a `<canvas>` or `<video>`. */
+  attach(element: HTMLCanvasElement | HTMLVideoElement): void;
+  /** Stops showing it there. */
+  detach(element: HTMLCanvasElement | HTMLVideoElement): void;
+  /** Size of the latest decoded frame (0 before the first). */
+  readonly width: number;
+  readonly height: number;
+  /** Frames rendered per second, over the last second. */
+  readonly fps: number;
+}
+
 /** What a remote track needs from its session. @internal */
 export interface RemoteTrackHost {
   requestKeyFrame(trackId: string): void;
+  /** The renderer for this track (browser sessions only). */
+  renderer?(track: RemoteTrack): TrackRenderer;
 }
 
 /** A track someone else publishes. Listen to `frame` for its encoded frames. */
@@ -267,6 +282,30 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
   /** Asks the publisher for a key frame (through the relay, which rate-limits it). */
   requestKeyFrame(): void {
     if (!this.#ended) this.#host.requestKeyFrame(this.id);
+  }
+
+  /**
+   * Renders this video track into a `<canvas>` or `<video>` (browser only): frames are decoded as they
+   * arrive and drawn at once. Audio tracks play by themselves (see `session.startAudio()`).
+   *
+   * @example
+   * ```ts
+   * session.on('trackPublished', (t) => { if (t.kind !== 'microphone') t.attach(document.querySelector('canvas')!); });
+   * ```
+   * @throws TypeError for an audio track or outside a browser session.
+   */
+  attach(element: HTMLCanvasElement | HTMLVideoElement): TrackRenderer {
+    if (this.kind === 'microphone') throw new TypeError('audio tracks play by themselves: call session.startAudio()');
+    if (!this.#host.renderer) throw new TypeError('rendering needs a browser session');
+    const renderer = this.#host.renderer(this);
+    renderer.attach(element);
+    return renderer;
+  }
+
+  /** Stops rendering into `element`. */
+  detach(element: HTMLCanvasElement | HTMLVideoElement): void {
+    if (this.kind === 'microphone' || !this.#host.renderer) return;
+    this.#host.renderer(this).detach(element);
   }
 
   /** @internal */

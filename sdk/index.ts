@@ -15,6 +15,7 @@ import { ConnectionError } from './errors.js';
 import { startSession, type JoinOptions, type Session } from './Session.js';
 import { WebSocketTransport, type WebSocketLike } from './transport/WebSocketTransport.js';
 import { relayUrls } from './url.js';
+import { decodableCodecs } from './media/capabilities.js';
 
 /** Options of {@link joinMeeting} (browser entry). */
 export interface BrowserJoinOptions extends JoinOptions {
@@ -35,14 +36,18 @@ export function joinMeeting(options: BrowserJoinOptions): Promise<Session> {
   if (!Ctor) {
     return Promise.reject(new ConnectionError('LAN_ERR_UNREACHABLE', 'this runtime has no WebSocket; in Node import joinMeeting from "lanconf/node"'));
   }
-  return startSession(new WebSocketTransport(urls.ws, (url) => new Ctor(url)), options);
+  return (async () => {
+    // Tell the others what this browser can decode, so publishers pick codecs that reach us.
+    const decode = options.decode ?? await decodableCodecs(options.fallbacks);
+    return startSession(new WebSocketTransport(urls.ws, (url) => new Ctor(url)), { ...options, decode });
+  })();
 }
 
 export { Session, type JoinOptions, type PublishOptions, type SessionEvents, type SessionState } from './Session.js';
 export { LocalParticipant, RemoteParticipant, type RemoteParticipantEvents, type Role } from './Participant.js';
 export {
   LocalTrack, RemoteTrack, nowMicros,
-  type EncodedFrame, type RemoteFrame, type LocalTrackEvents, type RemoteTrackEvents, type LocalTrackStats,
+  type EncodedFrame, type TrackRenderer, type RemoteFrame, type LocalTrackEvents, type RemoteTrackEvents, type LocalTrackStats,
 } from './Track.js';
 export { Chat, type ChatMessage } from './Chat.js';
 export { LanError, ProtocolError, ConnectionError, RelayError, ErrorCode, isErrorCode } from './errors.js';
@@ -50,5 +55,18 @@ export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
 export { Transport, type TransportEvents, type TransportKind } from './transport/Transport.js';
 export { WebSocketTransport, type WebSocketLike, type WebSocketFactory } from './transport/WebSocketTransport.js';
 export { relayUrls, type RelayUrls } from './url.js';
+export { LocalMediaTrack } from './media/LocalMediaTrack.js';
+export type { CameraOptions, MicrophoneOptions, ScreenOptions, AudioState } from './media/MediaController.js';
+export type { MediaFallbacks, MediaPublisher, PublisherStats, EncodedOutput } from './media/types.js';
+export { decodableCodecs, chooseCodec } from './media/capabilities.js';
+export {
+  listDevices, cameraConstraints, screenConstraints, createVideoPublisher,
+  type MediaDeviceList, type CameraConstraintOptions, type ScreenConstraintOptions, type VideoPublisherOptions, type PublisherVideoCodec,
+} from './media/videoCapture.js';
+export { microphoneConstraints, createAudioPublisher, type AudioPublisherOptions } from './media/audioCapture.js';
+export { VideoRenderer, type VideoRendererEvents, type VideoRendererOptions, type VideoFrameSource, type VideoRenderTarget } from './media/VideoRenderer.js';
+export { AudioPlayout, type AudioPlayoutEvents, type AudioPlayoutOptions, type AudioPlayoutState, type AudioTrackStats } from './media/AudioPlayout.js';
+export { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './media/JitterBuffer.js';
+export { SpeakerDetector, type SpeakerDetectorEvents, type SpeakerDetectorOptions } from './media/SpeakerDetector.js';
 export type { Codec, TrackKind, Limits, ParticipantInfo, TrackInfo, ChatMessageInfo } from './protocol/index.js';
 export * as protocol from './protocol/index.js';

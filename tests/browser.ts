@@ -37,6 +37,8 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<TestBrows
     errors,
     async open(url) {
       const page = await browser.newPage();
+      // tsx compiles the tests with esbuild's keepNames, so functions handed to page.evaluate call __name.
+      await page.evaluateOnNewDocument('globalThis.__name = (f) => f;');
       page.on('pageerror', (e) => errors.push(`pageerror: ${(e as Error).message}`));
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(`console: ${m.text()}`);

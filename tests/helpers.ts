@@ -59,11 +59,11 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   }
 }
 
-/** Polls `predicate` until it is truthy; fails the test after `timeoutMs`. */
+/** Polls `predicate` (awaited when it returns a promise) until it is truthy; fails the test after `timeoutMs`. */
 export async function until(predicate: () => unknown, what: string | (() => string), timeoutMs = 3000, everyMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (predicate()) return;
+    if (await predicate()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${typeof what === 'function' ? what() : what}`);
     await sleep(everyMs);
   }

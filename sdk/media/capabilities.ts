@@ -4,6 +4,7 @@
  */
 import type { Codec } from '../protocol/index.js';
 import type { MediaFallbacks } from './types.js';
+import { VideoRenderer } from './VideoRenderer.js';
 
 type Supportable = { isConfigSupported(config: unknown): Promise<{ supported?: boolean }> };
 
@@ -23,21 +24,16 @@ export function canCapture(): boolean {
   return typeof navigator !== 'undefined' && !!(navigator as Navigator).mediaDevices;
 }
 
-/** Codecs this runtime can decode, for `join`. JPEG and PCM always (canvas and plain arithmetic). */
+/**
+ * Codecs this browser can decode, told to the others at join: the video codecs the renderer decodes
+ * (JPEG always), PCM always, Opus where WebCodecs has it.
+ */
 export async function decodableCodecs(fallbacks: MediaFallbacks = {}): Promise<Codec[]> {
-  const codecs: Codec[] = ['jpeg', 'pcm16'];
-  if (fallbacks.noWebCodecsDecode) return codecs;
-  const [vp8, h264, av1, opus] = await Promise.all([
-    supported(g.VideoDecoder, { codec: 'vp8' }),
-    supported(g.VideoDecoder, { codec: 'avc1.42E01F' }),
-    supported(g.VideoDecoder, { codec: 'av01.0.04M.08' }),
-    supported(g.AudioDecoder, { codec: 'opus', sampleRate: 48000, numberOfChannels: 1 }),
+  const [video, opus] = await Promise.all([
+    VideoRenderer.supportedCodecs(fallbacks),
+    !fallbacks.noWebCodecsDecode && supported(g.AudioDecoder, { codec: 'opus', sampleRate: 48000, numberOfChannels: 1 }),
   ]);
-  if (vp8) codecs.push('vp8');
-  if (h264) codecs.push('h264');
-  if (av1) codecs.push('av1');
-  if (opus) codecs.push('opus');
-  return codecs;
+  return [...video, 'pcm16', ...(opus ? ['opus' as const] : [])];
 }
 
 /** The video codec to publish in: VP8 when this browser encodes it and every subscriber decodes it, else JPEG. */
