@@ -118,6 +118,31 @@ describe('browser media through the relay', { skip: !hasChromium && !process.env
     assert.deepEqual(browser.errors, []);
   });
 
+  test('the active speaker is the participant whose microphone is heard', async () => {
+    const a = await browser.open(relay.url);
+    const b = await browser.open(relay.url);
+    const aId = await joinFromPage(a, { meeting: 'Speaker', name: 'Ana', camera: false, microphone: false });
+    const bId = await joinFromPage(b, { meeting: 'Speaker', name: 'Ben', camera: false, microphone: false });
+    // Ana talks without pause (a tone: the fake microphone's beeps are shorter than a word); Ben is silent.
+    await a.evaluate(async () => {
+      const ctx = new AudioContext({ sampleRate: 48000 });
+      const tone = ctx.createOscillator();
+      const gain = ctx.createGain();
+      gain.gain.value = 0.3;
+      const out = ctx.createMediaStreamDestination();
+      tone.connect(gain).connect(out);
+      tone.start();
+      const w = window as unknown as { session: { publishMediaTrack(t: MediaStreamTrack, k: string): Promise<unknown> } };
+      await w.session.publishMediaTrack(out.stream.getAudioTracks()[0]!, 'microphone');
+    });
+    for (const page of [a, b]) {
+      await until(() => page.evaluate(() => (window as unknown as { session: { activeSpeaker?: string } }).session.activeSpeaker),
+        'an active speaker', 10_000);
+      assert.equal(await page.evaluate(() => (window as unknown as { session: { activeSpeaker?: string } }).session.activeSpeaker), aId);
+    }
+    assert.notEqual(aId, bId);
+  });
+
   test('mute stops frames and shows the mute state on the other side; unmute resumes', async () => {
     const a = await browser.open(relay.url);
     const b = await browser.open(relay.url);
