@@ -3,7 +3,7 @@
 import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { builtinModules } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})];
@@ -15,6 +15,14 @@ const onwarn = (warning, warn) => {
   if (warning.id?.includes('node_modules') || warning.ids?.every((id) => id.includes('node_modules'))) return;
   if (warning.code === 'CIRCULAR_DEPENDENCY' && warning.ids?.some((id) => id.includes('node_modules'))) return;
   warn(warning);
+};
+
+/** The bin must be executable: npx runs it directly. */
+const executableCli = {
+  name: 'executable-cli',
+  writeBundle(options, bundle) {
+    if (bundle['relay/cli.js']) chmodSync(`${options.dir}/relay/cli.js`, 0o755);
+  },
 };
 
 const include = ['sdk/**/*.ts', 'relay/**/*.ts', 'components/**/*.ts'];
@@ -30,7 +38,7 @@ export default [
     },
     external,
     onwarn,
-    plugins: [typescript({ tsconfig: './tsconfig.json', include, declaration: true, declarationDir: 'dist/types', outDir: 'dist', sourceMap: true, noEmitOnError: true })],
+    plugins: [executableCli, typescript({ tsconfig: './tsconfig.json', include, declaration: true, declarationDir: 'dist/types', outDir: 'dist', sourceMap: true, noEmitOnError: true })],
     output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: '.', sourcemap: true, entryFileNames: '[name].js' },
   },
   {

@@ -1,0 +1,47 @@
+/**
+ * The `lan-*` DOM events of lanconf's elements: bubbling, composed, typed through
+ * `GlobalEventHandlersEventMap`.
+ * @module
+ */
+import type { ChatMessage, LanError, Session } from '../../sdk/index.js';
+
+/** Details of every `lan-*` event. */
+export interface LanEventDetails {
+  /** A session joined (`<lan-meeting>`, `<lan-prejoin>`). */
+  'lan-joined': { session: Session };
+  /** The session ended; `error` when it was not asked to. */
+  'lan-left': { error?: LanError | undefined };
+  /** Something failed: join refused, device not available… */
+  'lan-error': { error: Error };
+  /** The user sent a chat message. */
+  'lan-chat-send': { message: ChatMessage };
+  /** The user chose files to share. */
+  'lan-file-send': { files: File[] };
+  /** The user asked for a shared file. */
+  'lan-file-download': { id: string };
+  /** A tile was pinned or unpinned (`undefined`). */
+  'lan-pin': { trackId: string | undefined };
+  /** A control was toggled (`mic`, `camera`, `screen`, `chat`, `files`, `participants`). */
+  'lan-toggle': { control: string; on: boolean };
+  /** The user asked to leave. */
+  'lan-leave': Record<string, never>;
+}
+
+/** Dispatches a typed `lan-*` event from `target`. */
+export function emit<K extends keyof LanEventDetails>(target: EventTarget, type: K, detail: LanEventDetails[K]): boolean {
+  return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true, cancelable: true }));
+}
+
+declare global {
+  interface GlobalEventHandlersEventMap {
+    'lan-joined': CustomEvent<LanEventDetails['lan-joined']>;
+    'lan-left': CustomEvent<LanEventDetails['lan-left']>;
+    'lan-error': CustomEvent<LanEventDetails['lan-error']>;
+    'lan-chat-send': CustomEvent<LanEventDetails['lan-chat-send']>;
+    'lan-file-send': CustomEvent<LanEventDetails['lan-file-send']>;
+    'lan-file-download': CustomEvent<LanEventDetails['lan-file-download']>;
+    'lan-pin': CustomEvent<LanEventDetails['lan-pin']>;
+    'lan-toggle': CustomEvent<LanEventDetails['lan-toggle']>;
+    'lan-leave': CustomEvent<LanEventDetails['lan-leave']>;
+  }
+}

@@ -1,0 +1,49 @@
+// @web/test-runner for the components: Debian's Chromium (never a downloaded one), TypeScript through
+// esbuild, and a real relay started for the run; tests read its URL from /__lanconf/relay.json.
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { fileURLToPath } from 'node:url';
+import { Relay } from '../../dist/relay/index.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let relay;
+
+/** Starts a relay on 127.0.0.1 for the whole run and tells the pages where it is. */
+function relayPlugin() {
+  return {
+    name: 'lanconf-relay',
+    async serverStart() {
+      relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off' });
+      await relay.listen();
+    },
+    async serverStop() {
+      await relay?.close();
+    },
+    serve(context) {
+      if (context.path === '/__lanconf/relay.json') {
+        return { body: JSON.stringify({ url: `http://127.0.0.1:${relay.addresses.port}` }), type: 'json' };
+      }
+      return undefined;
+    },
+  };
+}
+
+export default {
+  rootDir: root,
+  files: 'tests/components/**/*.test.ts',
+  nodeResolve: { exportConditions: ['browser', 'development'] },
+  // 'auto' would leave decorators and class fields as written: es2022 is what Chromium runs.
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: `${root}/tsconfig.json` }), relayPlugin()],
+  browsers: [chromeLauncher({
+    launchOptions: {
+      executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+        '--autoplay-policy=no-user-gesture-required'],
+    },
+  })],
+  testFramework: { config: { timeout: 20000 } },
+  testsFinishTimeout: 300000,
+  concurrency: 1,
+};
