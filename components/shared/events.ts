@@ -25,6 +25,8 @@ export interface LanEventDetails {
   'lan-toggle': { control: string; on: boolean };
   /** The user asked to leave. */
   'lan-leave': Record<string, never>;
+  /** The number of unread chat messages changed (`<lan-chat>` while hidden or inactive). */
+  'lan-chat-unread': { unread: number };
 }
 
 /** Dispatches a typed `lan-*` event from `target`. */
@@ -43,5 +45,6 @@ declare global {
     'lan-pin': CustomEvent<LanEventDetails['lan-pin']>;
     'lan-toggle': CustomEvent<LanEventDetails['lan-toggle']>;
     'lan-leave': CustomEvent<LanEventDetails['lan-leave']>;
+    'lan-chat-unread': CustomEvent<LanEventDetails['lan-chat-unread']>;
   }
 }

@@ -53,5 +53,7 @@ export const darkPalette = css`
   --lan-color-text: #e8ecf3;
   --lan-color-text-muted: #9aa4b5;
   --lan-color-accent: #5b8cff;
+  /* White on #5b8cff is 3.2:1; a near-black label is 6:1 (WCAG AA needs 4.5:1). */
+  --lan-color-on-accent: #0b1020;
   --lan-color-border: #2e3646;
 `;
