@@ -1,5 +1,7 @@
-// Builds dist/: the package entries as ES modules (one file per source module, dependencies external),
-// the type declarations, and dist/browser/lanconf.js, a self-contained SDK for a plain <script type="module">.
+// Builds dist/: the package entries as ES modules (one file per source module, dependencies external: lit and
+// @lit/context too, so an app bundles one copy), the type declarations, and two self-contained bundles for a plain
+// <script type="module">: dist/browser/lanconf.js (the SDK) and dist/browser/lanconf-components.js (every element,
+// with lit, @lit/context and the SDK inlined).
 import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { builtinModules } from 'node:module';
@@ -49,5 +51,14 @@ export default [
       typescript({ tsconfig: './tsconfig.json', include, declaration: false, declarationMap: false, outDir: 'dist/browser', sourceMap: true, noEmitOnError: true }),
     ],
     output: { file: 'dist/browser/lanconf.js', format: 'es', sourcemap: true },
+  },
+  {
+    input: 'components/index.ts',
+    onwarn,
+    plugins: [
+      nodeResolve({ browser: true }),
+      typescript({ tsconfig: './tsconfig.json', include, declaration: false, declarationMap: false, outDir: 'dist/browser', sourceMap: true, noEmitOnError: true }),
+    ],
+    output: { file: 'dist/browser/lanconf-components.js', format: 'es', sourcemap: true },
   },
 ];

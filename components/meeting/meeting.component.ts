@@ -1,0 +1,355 @@
+import { ContextProvider } from '@lit/context';
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import type { LanError, RemoteParticipant, Session } from '../../sdk/index.js';
+import '../chat/chat.js';
+import '../controls/controls.js';
+import '../files/files.js';
+import '../participants/participants.js';
+import '../prejoin/prejoin.js';
+import '../video-grid/video-grid.js';
+import { sessionContext } from '../shared/context.js';
+import { emit } from '../shared/events.js';
+import { SessionController } from '../shared/session-controller.js';
+import { tokens } from '../shared/theme.js';
+import { icons } from '../prejoin/icons.js';
+import { describeJoinError, joinAndPublish, relayUrlOf } from '../prejoin/join.js';
+import { meetingStyles } from './meeting.styles.js';
+
+/** The side panels of a meeting. */
+export type MeetingPanel = 'chat' | 'files' | 'participants';
+
+const PANELS: readonly MeetingPanel[] = ['chat', 'files', 'participants'];
+const PANEL_TITLES: Record<MeetingPanel, string> = { chat: 'Chat', files: 'Files', participants: 'People' };
+
+/** Where a `<lan-meeting>` is. */
+export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'left';
+
+/**
+ * The whole meeting in one element: the pre-join screen (`<lan-prejoin>`, pre-filled), then the video
+ * grid, the control bar and a side panel with the chat, the files and the participants, all fed one
+ * session through `@lit/context`.
+ *
+ * With `meeting`, `name` and `autojoin` set it joins at once (camera and microphone on) and skips the
+ * pre-join screen. `relay` defaults to the page's own origin, which is right when the relay serves
+ * the page. On a narrow screen (under 640 px) the side panel covers the meeting.
+ *
+ * @summary A complete meeting: pre-join, video grid, controls, chat, files, participants.
+ *
+ * @example
+ * ```html
+ * <script type="module" src="https://relay.local:8787/dist/browser/lanconf-components.js"></script>
+ * <lan-meeting meeting="Standup" theme="auto" style="height: 100vh"></lan-meeting>
+ * ```
+ *
+ * @event lan-joined - The meeting was joined: `detail.session`.
+ * @event lan-left - The meeting ended: `detail.error` when it was not asked to (relay gone, removed…).
+ * @event lan-error - A join failed, or a device could not be published: `detail.error`.
+ *
+ * @slot actions - Extra items at the end of the top bar (a theme switch, a help link…).
+ *
+ * @csspart base - The whole meeting box.
+ * @csspart header - The top bar: meeting name, participant count, sound button.
+ * @csspart stage - The area around the video grid.
+ * @csspart panel - The side panel (chat, files, people); a full-screen overlay on narrow screens.
+ * @csspart panel-header - The side panel's title bar.
+ * @csspart controls - The bar around `<lan-controls>`.
+ * @csspart prejoin - The `<lan-prejoin>` shown before joining.
+ * @csspart error - A join error (`role="alert"`).
+ *
+ * @cssproperty --lan-meeting-height - Height of the meeting. Default `100%` (give the element or its parent a height).
+ * @cssproperty --lan-meeting-panel-width - Width of the side panel. Default `340px`.
+ * @cssproperty --lan-meeting-stage-bg - Background behind the video grid. Default `--lan-color-surface`.
+ * @cssproperty --lan-color-bg - Background of bars and panels (every `--lan-*` token is inherited by the elements inside).
+ * @cssproperty --lan-color-accent - Accent colour.
+ */
+export class LanMeeting extends LitElement {
+  static override styles = [tokens, meetingStyles];
+
+  static override properties = {
+    relay: { type: String },
+    meeting: { type: String },
+    name: { type: String },
+    passcode: { type: String },
+    theme: { type: String, reflect: true },
+    autojoin: { type: Boolean },
+    panel: { type: String, reflect: true },
+    session: { attribute: false },
+    _stage: { state: true },
+    _error: { state: true },
+    _leftError: { state: true },
+    _unread: { state: true },
+    _announce: { state: true },
+  };
+
+  /** The relay's URL. Empty: the page's own origin. */
+  declare relay: string;
+  /** Meeting id (pre-fills the pre-join screen). */
+  declare meeting: string;
+  /** Your display name (pre-fills the pre-join screen). */
+  declare name: string;
+  /** The relay's passcode, if it has one. */
+  declare passcode: string;
+  /** `light` (default), `dark`, or `auto` (follows the system). */
+  declare theme: 'light' | 'dark' | 'auto';
+  /** Join at once when `meeting` and `name` are set, without the pre-join screen. */
+  declare autojoin: boolean;
+  /** The side panel shown: `chat`, `files`, `participants`, or empty for none. */
+  declare panel: MeetingPanel | '';
+  /**
+   * The session shown. Set by joining; set it yourself to show a session joined elsewhere (the element
+   * then skips the pre-join screen). Provided to every element inside through `sessionContext`.
+   */
+  declare session: Session | undefined;
+
+  declare private _stage: MeetingStage;
+  declare private _error: string;
+  declare private _leftError: string;
+  declare private _unread: number;
+  declare private _announce: string;
+
+  readonly #provider = new ContextProvider(this, { context: sessionContext, initialValue: undefined });
+  readonly #s = new SessionController(this, ['participantJoined', 'participantLeft', 'disconnected', 'audioStateChanged'],
+    (event, args) => this.#onSessionEvent(event, args));
+  #autojoined = false;
+  /** The session this element joined itself (and so leaves when it is removed). */
+  #own: Session | undefined;
+
+  /** Creates the element; prefer `document.createElement('lan-meeting')` or the tag. */
+  constructor() {
+    super();
+    this.relay = '';
+    this.meeting = '';
+    this.name = '';
+    this.passcode = '';
+    this.theme = 'light';
+    this.autojoin = false;
+    this.panel = '';
+    this.session = undefined;
+    this._stage = 'prejoin';
+    this._error = '';
+    this._leftError = '';
+    this._unread = 0;
+    this._announce = '';
+  }
+
+  /** Where the element is: `prejoin`, `joining`, `joined` or `left`. */
+  get stage(): MeetingStage {
+    return this._stage;
+  }
+
+  /** Chat messages from others not read yet (the chat panel was closed). */
+  get unread(): number {
+    return this._unread;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // Removed from the page: a meeting it joined itself must not stay joined, invisible. (Moved within the page,
+    // it is connected again before the microtask runs.)
+    queueMicrotask(() => {
+      if (!this.isConnected && this.#own && this.#own === this.session) void this.leave();
+    });
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('session')) {
+      this.#provider.setValue(this.session);
+      if (this.session && this.session.state !== 'closed') this._stage = 'joined';
+      else if (this._stage === 'joined') this._stage = 'left';
+    }
+    if (changed.has('panel') && this.panel && !PANELS.includes(this.panel)) this.panel = '';
+    if (this.autojoin && !this.#autojoined && !this.session && this._stage === 'prejoin' && this.meeting.trim() && this.name.trim()) {
+      this.#autojoined = true;
+      void this.join().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Joins with the element's `relay`, `meeting`, `name` and `passcode`, camera and microphone on (what
+   * `autojoin` does; the pre-join screen's button joins with its own choices).
+   */
+  async join(): Promise<Session> {
+    if (this.session && this.session.state !== 'closed') return this.session;
+    this._stage = 'joining';
+    this._error = '';
+    try {
+      const { session, deviceErrors } = await joinAndPublish({
+        relay: this.relay, meeting: this.meeting, name: this.name, passcode: this.passcode,
+      });
+      if (!this.isConnected) {
+        // Removed from the page while joining: nobody is left to show this meeting.
+        await session.leave();
+        return session;
+      }
+      this.#joined(session);
+      for (const error of deviceErrors) emit(this, 'lan-error', { error });
+      return session;
+    } catch (error) {
+      this._stage = 'prejoin';
+      this._error = describeJoinError(error, relayUrlOf(this.relay));
+      emit(this, 'lan-error', { error: error instanceof Error ? error : new Error(String(error)) });
+      throw error;
+    }
+  }
+
+  /**
+   * Leaves the meeting; `lan-left` follows. (The control bar's leave button leaves the session itself,
+   * unless a `lan-leave` listener cancels it: the element follows the session's `disconnected`.)
+   */
+  async leave(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    await session.leave();
+    // `disconnected` normally got here first; this covers a session that was already closed.
+    if (this.session === session) this.#ended(undefined);
+  }
+
+  /** Shows a side panel, or closes it (`''`). */
+  showPanel(panel: MeetingPanel | ''): void {
+    this.panel = panel;
+  }
+
+  #joined(session: Session): void {
+    this.#own = session;
+    this._leftError = '';
+    this._unread = 0;
+    this.session = session;
+    this._stage = 'joined';
+    emit(this, 'lan-joined', { session });
+  }
+
+  #ended(error: LanError | undefined): void {
+    this.session = undefined;
+    this.#own = undefined;
+    this._stage = 'left';
+    this._unread = 0;
+    this._leftError = error ? error.message : '';
+    emit(this, 'lan-left', error ? { error } : {});
+  }
+
+  #onSessionEvent(event: string, args: unknown[]): void {
+    if (event === 'participantJoined') this._announce = `${(args[0] as RemoteParticipant).name} joined`;
+    else if (event === 'participantLeft') this._announce = `${(args[0] as RemoteParticipant).name} left`;
+    else if (event === 'disconnected') this.#ended(args[0] as LanError | undefined);
+  }
+
+  #onPrejoinJoined(e: CustomEvent<{ session: Session }>): void {
+    // The pre-join screen is an implementation detail here: the meeting announces the join itself.
+    e.stopPropagation();
+    this.#joined(e.detail.session);
+  }
+
+  #onToggle(e: CustomEvent<{ control: string; on: boolean }>): void {
+    const control = e.detail.control as MeetingPanel;
+    if (!PANELS.includes(control)) return;
+    if (e.detail.on) this.panel = control;
+    else if (this.panel === control) this.panel = '';
+  }
+
+  #onUnread(e: CustomEvent<{ unread: number }>): void {
+    this._unread = e.detail.unread;
+  }
+
+  #closePanel(): void {
+    const was = this.panel;
+    this.panel = '';
+    // Back to the button that opened it.
+    void this.updateComplete.then(() => {
+      const controls = this.renderRoot.querySelector('lan-controls') as (HTMLElement & { focusControl?: (c: string) => void }) | null;
+      if (was) controls?.focusControl?.(was);
+    });
+  }
+
+  #onPanelKeydown(e: KeyboardEvent): void {
+    if (e.key === 'Escape' && this.panel) {
+      e.stopPropagation();
+      this.#closePanel();
+    }
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('panel') && this.panel && changed.get('panel') !== undefined) {
+      // Opening a panel takes the focus into it, where the user is going.
+      const target = this.panel === 'chat'
+        ? this.renderRoot.querySelector('lan-chat')
+        : this.renderRoot.querySelector<HTMLElement>('.panel-head h2');
+      target?.focus();
+    }
+  }
+
+  override render(): TemplateResult {
+    const session = this.session;
+    const joined = this._stage === 'joined' && session;
+    return html`<div class="base" part="base">
+      ${this.#renderHeader(joined ? session : undefined)}
+      ${joined ? this.#renderMeeting() : this._stage === 'left' ? this.#renderLeft() : this.#renderPrejoin()}
+      <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
+    </div>`;
+  }
+
+  #renderHeader(session: Session | undefined): TemplateResult {
+    const count = session ? session.participants.size + 1 : 0;
+    return html`<header part="header">
+      <div class="brand"><span class="logo" aria-hidden="true">L</span><span class="name">lanconf</span></div>
+      ${session ? html`<span class="divider" aria-hidden="true"></span>
+        <div class="title"><h1>${session.meeting}</h1><span class="sub">You are ${session.local.name}</span></div>
+        <span class="spacer"></span>
+        ${session.audioState === 'blocked'
+          ? html`<button class="sound" @click=${() => void session.startAudio().catch(() => undefined)}>${icons.speaker} Turn on sound</button>`
+          : nothing}
+        <span class="pill" title="People in the meeting">${icons.people}<span>${count}<span class="word"> ${count === 1 ? 'person' : 'people'}</span></span></span>`
+        : html`<span class="spacer"></span>`}
+      <slot name="actions"></slot>
+    </header>`;
+  }
+
+  #renderPrejoin(): TemplateResult {
+    if (this._stage === 'joining') {
+      return html`<div class="center"><p class="joining" role="status">Joining “${this.meeting}”…</p></div>`;
+    }
+    return html`<div class="center">
+      <div>
+        ${this._error ? html`<div class="error" part="error" role="alert">${this._error}</div>` : nothing}
+        <lan-prejoin part="prejoin" exportparts="base: prejoin-base, join-button: prejoin-join-button"
+          relay=${this.relay} meeting=${this.meeting} name=${this.name} passcode=${this.passcode}
+          @lan-joined=${this.#onPrejoinJoined}></lan-prejoin>
+      </div>
+    </div>`;
+  }
+
+  #renderLeft(): TemplateResult {
+    return html`<div class="center">
+      <div class="card" role=${this._leftError ? 'alert' : 'status'}>
+        <h2>${this._leftError ? 'You were disconnected' : 'You left the meeting'}</h2>
+        <p>${this._leftError || `“${this.meeting || 'The meeting'}” goes on without you.`}</p>
+        <div class="actions">
+          <button class="primary" @click=${() => { this._stage = 'prejoin'; }}>Rejoin</button>
+        </div>
+      </div>
+    </div>`;
+  }
+
+  #renderMeeting(): TemplateResult {
+    const panel = this.panel;
+    return html`<div class="body">
+        <main class="stage" part="stage" aria-label="Video">
+          <lan-video-grid></lan-video-grid>
+        </main>
+        <aside class="panel" part="panel" ?hidden=${!panel} aria-labelledby="panel-title" @keydown=${this.#onPanelKeydown}>
+          <div class="panel-head" part="panel-header">
+            <h2 id="panel-title" tabindex="-1">${panel ? PANEL_TITLES[panel] : ''}</h2>
+            <button class="icon" aria-label=${`Close ${panel ? PANEL_TITLES[panel].toLowerCase() : 'panel'}`}
+              title="Close" @click=${this.#closePanel}>${icons.close}</button>
+          </div>
+          <div class="panel-body">
+            <lan-chat ?hidden=${panel !== 'chat'} @lan-chat-unread=${this.#onUnread}></lan-chat>
+            <lan-files ?hidden=${panel !== 'files'}></lan-files>
+            <lan-participants heading-level="3" ?hidden=${panel !== 'participants'}></lan-participants>
+          </div>
+        </aside>
+      </div>
+      <footer part="controls" @lan-toggle=${this.#onToggle}>
+        <lan-controls .panel=${panel} .unread=${this._unread}></lan-controls>
+      </footer>`;
+  }
+}
