@@ -80,6 +80,7 @@ function activeFromAttribute(value: string | null): boolean {
  * @cssproperty --lan-color-danger - Mixed into the error text (global token).
  */
 export class LanChat extends LitElement {
+  /** The element's styles: the shared tokens, then its own. */
   static override styles = chatStyles;
 
   static override properties: PropertyDeclarations = {

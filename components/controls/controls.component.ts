@@ -100,6 +100,7 @@ const isMac = () => /Mac|iPhone|iPad/.test(navigator.platform || navigator.userA
  * @cssproperty --lan-color-danger - The leave button and errors (global token).
  */
 export class LanControls extends LitElement {
+  /** The element's styles: the shared tokens, then its own. */
   static override styles = controlsStyles;
 
   static override properties: PropertyDeclarations = {

@@ -142,6 +142,7 @@ const downloadIcon = html`<svg class="icon" viewBox="0 0 24 24" aria-hidden="tru
  * @cssproperty --lan-color-danger - Failed transfers (global token).
  */
 export class LanFiles extends LitElement {
+  /** The element's styles: the shared tokens, then its own. */
   static override styles = filesStyles;
 
   static override properties: PropertyDeclarations = {

@@ -63,6 +63,7 @@ export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'left';
  * @cssproperty --lan-color-accent - Accent colour.
  */
 export class LanMeeting extends LitElement {
+  /** The element's styles: the shared tokens, then its own. */
   static override styles = [tokens, meetingStyles];
 
   static override properties = {

@@ -47,6 +47,7 @@ type Device = { deviceId: string; label: string };
  * @cssproperty --lan-color-danger - Errors and the "off" device toggles.
  */
 export class LanPrejoin extends LitElement {
+  /** The element's styles: the shared tokens, then its own. */
   static override styles = [tokens, prejoinStyles];
 
   static override properties = {

@@ -28,6 +28,7 @@ export class SessionController implements ReactiveController {
   #bound: Session | undefined;
   #listeners: Array<[keyof SessionEvents, (...args: unknown[]) => void]> = [];
 
+  /** Attaches to `host`, re-rendering it on `events` (and `stateChanged`); `onEvent` sees each one first. */
   constructor(host: SessionHost, events: ReadonlyArray<keyof SessionEvents>,
     onEvent?: (event: keyof SessionEvents, args: unknown[]) => void) {
     this.#host = host;
