@@ -52,6 +52,16 @@ const DECODER_CODEC_STRINGS: Partial<Record<Codec, string>> = {
   av1: 'av01.0.04M.08',
 };
 
+/**
+ * VP8 is BT.601 by definition (RFC 6386), but Chromium labels decoded frames BT.709 unless told, and
+ * drawing them then shifts the colours (the fake camera's green came out 40 % darker).
+ */
+const BT601: VideoColorSpaceInit = { primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', fullRange: false };
+
+function decoderConfig(codec: Codec, codecString: string): VideoDecoderConfig {
+  return { codec: codecString, optimizeForLatency: true, ...(codec === 'vp8' ? { colorSpace: BT601 } : {}) };
+}
+
 /** Most frames the decoder may hold before a key frame lets the renderer skip ahead of them. */
 const SKIP_AHEAD_QUEUE = 3;
 /** A decoder this far behind is reset and waits for a key frame rather than show old pictures late. */
@@ -319,7 +329,7 @@ export class VideoRenderer extends TypedEmitter<VideoRendererEvents> {
           // A key frame makes everything still queued obsolete: skip ahead instead of showing it late.
           this.#framesDropped += decoder.decodeQueueSize;
           decoder.reset();
-          decoder.configure({ codec: codecString, optimizeForLatency: true });
+          decoder.configure(decoderConfig(frame.codec, codecString));
         }
         this.#waitingForKeyFrame = false;
       } else if (decoder && decoder.decodeQueueSize > OVERLOAD_QUEUE) {
@@ -362,7 +372,7 @@ export class VideoRenderer extends TypedEmitter<VideoRendererEvents> {
         this.#onDecodeError();
       },
     });
-    decoder.configure({ codec: codecString, optimizeForLatency: true });
+    decoder.configure(decoderConfig(codec, codecString));
     this.#decoder = decoder;
     this.#decoderCodec = codec;
     return decoder;

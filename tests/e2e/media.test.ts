@@ -111,6 +111,26 @@ describe('browser media through the relay', { skip: !hasChromium && !process.env
       await new Promise((r) => setTimeout(r, 400));
       const later = (await canvasInfo(page, other))!;
       assert.notEqual(later.fingerprint, first.fingerprint, 'the remote video moves');
+      // Colours survive encode → decode: the remote background matches this page's own (identical) fake camera.
+      const [remote, local] = await page.evaluate(async (id) => {
+        const canvas = document.querySelector<HTMLCanvasElement>(`canvas[data-participant="${id}"][data-kind="camera"]`)!;
+        const remotePx = Array.from(canvas.getContext('2d')!.getImageData(8, 8, 1, 1).data.slice(0, 3));
+        const w = window as unknown as { local: { camera: { mediaStreamTrack: MediaStreamTrack } } };
+        const video = document.createElement('video');
+        video.muted = true;
+        video.srcObject = new MediaStream([w.local.camera.mediaStreamTrack]);
+        await video.play();
+        const c = document.createElement('canvas');
+        c.width = 640;
+        c.height = 480;
+        const g = c.getContext('2d')!;
+        g.drawImage(video, 0, 0, 640, 480);
+        video.pause();
+        return [remotePx, Array.from(g.getImageData(8, 8, 1, 1).data.slice(0, 3))];
+      }, other);
+      for (let i = 0; i < 3; i++) {
+        assert.ok(Math.abs(remote[i]! - local[i]!) <= 20, `remote colour ${remote} is the local camera's ${local}`);
+      }
       // The fake microphone beeps about once a second: the mixed output must be clearly above silence.
       const level = await maxLevel(page, 2500);
       assert.ok(level > 0.02, `mixed audio output level ${level.toFixed(4)} is above silence`);
