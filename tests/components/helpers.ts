@@ -1,13 +1,25 @@
 // Shared by the component tests (they run in Chromium under @web/test-runner).
 import { joinMeeting, type Session } from '../../sdk/index.js';
 
-let relayUrl: Promise<string> | undefined;
+let relays: Promise<{ url: string; guardedUrl: string }> | undefined;
+
+function relayInfo(): Promise<{ url: string; guardedUrl: string }> {
+  relays ??= fetch('/__lanconf/relay.json').then((r) => r.json() as Promise<{ url: string; guardedUrl: string }>);
+  return relays;
+}
 
 /** The URL of the relay the test run started (see web-test-runner.config.mjs). */
-export function relay(): Promise<string> {
-  relayUrl ??= fetch('/__lanconf/relay.json').then((r) => r.json()).then((j: { url: string }) => j.url);
-  return relayUrl;
+export async function relay(): Promise<string> {
+  return (await relayInfo()).url;
 }
+
+/** The URL of the test run's second relay, which asks for the passcode {@link TEST_PASSCODE}. */
+export async function guardedRelay(): Promise<string> {
+  return (await relayInfo()).guardedUrl;
+}
+
+/** The passcode of {@link guardedRelay}. */
+export const TEST_PASSCODE = 'letmein';
 
 let counter = 0;
 

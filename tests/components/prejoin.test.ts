@@ -4,7 +4,7 @@ import '../../components/prejoin/prejoin.js';
 import type { LanPrejoin } from '../../components/prejoin/prejoin.component.js';
 import { describeJoinError } from '../../components/prejoin/join.js';
 import { ConnectionError, LanError, RelayError, type Session } from '../../sdk/index.js';
-import { relay, uniqueMeeting, waitUntil } from './helpers.js';
+import { TEST_PASSCODE, guardedRelay, relay, uniqueMeeting, waitUntil } from './helpers.js';
 
 const sessions: Session[] = [];
 
@@ -96,6 +96,27 @@ describe('<lan-prejoin>', () => {
     expect(joinButton(el).disabled, 'the button is usable again').to.equal(false);
     expect(el.session).to.equal(undefined);
     await expect(el).to.be.accessible();
+  });
+
+  it('shows a wrong passcode from a real relay inline, and joins with the right one', async () => {
+    const url = await guardedRelay();
+    const meeting = uniqueMeeting('Guarded');
+    const el = await fixture<LanPrejoin>(html`<lan-prejoin relay=${url} meeting=${meeting} name="Ana" passcode="nope" camera-off microphone-off></lan-prejoin>`);
+    const failed = oneEvent(el, 'lan-error');
+    joinButton(el).click();
+    const { error } = (await failed).detail;
+    expect((error as LanError).code).to.equal('LAN_ERR_BAD_PASSCODE');
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).to.contain('Wrong passcode');
+    expect(el.session).to.equal(undefined);
+    await expect(el).to.be.accessible();
+    field(el, 'passcode').value = TEST_PASSCODE;
+    field(el, 'passcode').dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    const joined = oneEvent(el, 'lan-joined');
+    joinButton(el).click();
+    const { session } = (await joined).detail;
+    sessions.push(session);
+    expect(session.meeting).to.equal(meeting);
   });
 
   it('refuses to join without a name and says so', async () => {

@@ -7,6 +7,9 @@ import { Relay } from '../../dist/relay/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let relay;
+/** A second relay that asks for the passcode `letmein`, for the refused-join paths. */
+let guarded;
+export const TEST_PASSCODE = 'letmein';
 
 /** Starts a relay on 127.0.0.1 for the whole run and tells the pages where it is. */
 function relayPlugin() {
@@ -14,14 +17,18 @@ function relayPlugin() {
     name: 'lanconf-relay',
     async serverStart() {
       relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off' });
-      await relay.listen();
+      guarded = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', passcode: TEST_PASSCODE });
+      await Promise.all([relay.listen(), guarded.listen()]);
     },
     async serverStop() {
-      await relay?.close();
+      await Promise.all([relay?.close(), guarded?.close()]);
     },
     serve(context) {
       if (context.path === '/__lanconf/relay.json') {
-        return { body: JSON.stringify({ url: `http://127.0.0.1:${relay.addresses.port}` }), type: 'json' };
+        return {
+          body: JSON.stringify({ url: `http://127.0.0.1:${relay.addresses.port}`, guardedUrl: `http://127.0.0.1:${guarded.addresses.port}` }),
+          type: 'json',
+        };
       }
       return undefined;
     },
