@@ -126,7 +126,7 @@ describe('browser media through the relay', { skip: !hasChromium && !process.env
         const g = c.getContext('2d')!;
         g.drawImage(video, 0, 0, 640, 480);
         video.pause();
-        return [remotePx, Array.from(g.getImageData(8, 8, 1, 1).data.slice(0, 3))];
+        return [remotePx, Array.from(g.getImageData(8, 8, 1, 1).data.slice(0, 3))] as [number[], number[]];
       }, other);
       for (let i = 0; i < 3; i++) {
         assert.ok(Math.abs(remote[i]! - local[i]!) <= 20, `remote colour ${remote} is the local camera's ${local}`);
