@@ -265,3 +265,27 @@ export function renderReport(results: ConfigResult[], s: Settings, m: MachineInf
   L.push('');
   return L.join('\n');
 }
+
+/** Markers around the browser media section, so one part can be re-run without losing the other's figures. */
+const MEDIA_START = '<!-- browser-media:start (tests/bench/media.ts) -->';
+const MEDIA_END = '<!-- browser-media:end -->';
+
+/**
+ * docs/performance.md from the parts that ran (`relayDoc`: the relay report; `mediaSection`: the browser media
+ * section) and, for a part that did not run (`BENCH_ONLY`), the figures the previous file had.
+ */
+export function composeReport(previous: string | undefined, relayDoc: string | undefined, mediaSection: string | undefined): string {
+  let previousMedia: string | undefined;
+  let previousRelay = previous;
+  if (previous) {
+    const start = previous.indexOf(MEDIA_START);
+    const end = previous.indexOf(MEDIA_END);
+    if (start >= 0 && end > start) {
+      previousMedia = previous.slice(start, end + MEDIA_END.length);
+      previousRelay = previous.slice(0, start) + previous.slice(end + MEDIA_END.length);
+    }
+  }
+  const relay = (relayDoc ?? previousRelay ?? '# Performance\n\n(The relay bench has not been run: `BENCH_ONLY=relay npm run bench`.)\n').trimEnd();
+  const media = mediaSection !== undefined ? `${MEDIA_START}\n${mediaSection.trimEnd()}\n${MEDIA_END}` : previousMedia;
+  return media ? `${relay}\n\n${media}\n` : `${relay}\n`;
+}

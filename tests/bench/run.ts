@@ -2,6 +2,8 @@
  * `npm run bench`: relay fan-out benchmark. For each transport (WebSocket, native UDP 60000, native UDP
  * 1200) and each meeting size, runs the relay in its own process and the participants in one or two
  * client processes, measures delivery, latency, relay CPU/RSS and drops, and rewrites docs/performance.md.
+ * Then the browser media bench (tests/bench/media.ts): two headless Chromium pages through a relay, video
+ * capture-to-render and audio mouth-to-ear latency, bit rate and encode time; its own section of the report.
  * It reports; it never fails on a missed budget (exit code 0 unless the bench itself breaks).
  *
  * Environment:
@@ -24,16 +26,20 @@
  *   BENCH_MAX_FOREIGN    a run during which other work used more than this % of one core is repeated once (default 25)
  *   BENCH_PROFILE_DIR    write V8 CPU profiles (--cpu-prof) of the processes named in BENCH_PROFILE (default relay;
  *                        e.g. relay,clients) to this directory
- *   BENCH_DUMP           write every configuration's raw samples (JSON) to this directory
+ *   BENCH_DUMP           write every configuration's raw samples (JSON) to this directory (media: every phase's records)
  *   BENCH_BUDGET_S       stop starting new configurations after this many seconds (default 480)
+ *   BENCH_ONLY           relay or media: run one part; the other part's section of the report is kept as it was
+ *   BENCH_MEDIA_SECONDS  browser media: measurement window per phase (default 12)
+ *   BENCH_MEDIA_WARMUP   browser media: warm-up seconds after the first picture and audio arrive (default 3)
  * @module
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { hasTaskset, killAll, repoRoot } from './children.js';
 import { runConfig, VARIANTS, waitForQuiet, type ConfigResult, type Settings } from './measure.js';
-import { BUDGET, deliveryMet, latencyMet, machineInfo, renderReport, runsP99 } from './report.js';
+import { BUDGET, composeReport, deliveryMet, latencyMet, machineInfo, renderReport, runsP99 } from './report.js';
+import { MEDIA_BUDGET, mediaBudgetMet, renderMediaSection, runMediaBench, type MediaResult } from './media.js';
 
 function numberEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -64,6 +70,15 @@ const out = resolve(repoRoot, process.env.BENCH_OUT ?? join('docs', 'performance
 const budgetS = numberEnv('BENCH_BUDGET_S', 480, 10, 3600);
 const maxForeign = numberEnv('BENCH_MAX_FOREIGN', 25, 0, 1000);
 const repeats = Math.round(numberEnv('BENCH_REPEATS', 2, 1, 5));
+const only = (process.env.BENCH_ONLY ?? '').trim().toLowerCase();
+if (only && only !== 'relay' && only !== 'media') console.error(`bench: BENCH_ONLY=${only} is neither relay nor media; running both`);
+const runRelay = only !== 'media';
+const runMedia = only !== 'relay';
+const mediaSettings = {
+  seconds: numberEnv('BENCH_MEDIA_SECONDS', 12, 2, 120),
+  warmupSeconds: numberEnv('BENCH_MEDIA_WARMUP', 3, 0, 30),
+  maxForeign,
+};
 
 process.on('SIGINT', () => {
   killAll();
@@ -79,8 +94,8 @@ const started = new Date();
 const t0 = Date.now();
 const log = (line: string) => console.log(line);
 const machine = machineInfo();
-log(`lanconf relay bench — ${machine.cpuModel}, ${machine.nproc} cores, Node ${machine.node}`);
-log(`${settings.seconds} s window, ${settings.warmupSeconds} s warm-up, ${settings.frameBytes} B × ${settings.fps} fps, sizes ${sizes.join(',')}, ${variants.map((v) => v.key).join(',')}`);
+log(`lanconf ${runRelay ? 'relay bench' : 'bench'} — ${machine.cpuModel}, ${machine.nproc} cores, Node ${machine.node}`);
+if (runRelay) log(`${settings.seconds} s window, ${settings.warmupSeconds} s warm-up, ${settings.frameBytes} B × ${settings.fps} fps, sizes ${sizes.join(',')}, ${variants.map((v) => v.key).join(',')}`);
 
 const results: ConfigResult[] = [];
 const skipped: string[] = [];
@@ -93,7 +108,7 @@ const passes: Array<{ nice: number; cpus?: string; sizes: number[]; label: strin
   { nice: 0, sizes, label: '' },
   { nice: priorityNice, ...(clientCpus ? { cpus: clientCpus } : {}), sizes: prioritySizes, label: `, relay isolated (clients${clientCpus ? ` on CPU ${clientCpus}` : ''} at nice ${priorityNice})` },
 ];
-for (const pass of passes) {
+for (const pass of runRelay ? passes : []) {
   for (const variant of variants) {
     for (const n of pass.sizes) {
       const elapsedS = (Date.now() - t0) / 1000;
@@ -140,12 +155,26 @@ for (const pass of passes) {
 }
 
 const durationS = (Date.now() - t0) / 1000;
-writeFileSync(out, renderReport(results, settings, machine, started, durationS, skipped, maxForeign));
-if (process.env.BENCH_JSON) writeFileSync(resolve(process.env.BENCH_JSON), JSON.stringify({ settings, machine, results }, null, 2));
-log(`\nWrote ${out} (${Math.round(durationS)} s).`);
+const relayDoc = runRelay ? renderReport(results, settings, machine, started, durationS, skipped, maxForeign) : undefined;
+let media: MediaResult | undefined;
+if (runMedia) {
+  if (runRelay) log('');
+  media = await runMediaBench(mediaSettings, log);
+}
+const previous = existsSync(out) ? readFileSync(out, 'utf8') : undefined;
+writeFileSync(out, composeReport(previous, relayDoc, media ? renderMediaSection(media) : undefined));
+if (process.env.BENCH_JSON) writeFileSync(resolve(process.env.BENCH_JSON), JSON.stringify({ settings, machine, results, media }, null, 2));
+log(`\nWrote ${out} (${Math.round((Date.now() - t0) / 1000)} s).`);
 for (const r of results.filter((x) => x.n === BUDGET.participants)) {
   const verdict = r.error ? 'not measured' : deliveryMet(r) && latencyMet(r) ? 'met' : 'NOT met';
   log(`Budget, ${r.variant.label}, ${r.n} people${r.clientNice ? ', relay isolated' : ''}: ${verdict} (delivery ${r.expected ? ((r.received / r.expected) * 100).toFixed(2) : '–'} %, relay-added p99 ${runsP99(r)})`);
+}
+for (const p of media?.phases ?? []) {
+  if (p.error || !p.video || !p.audio) {
+    log(`Budget, browser media, ${p.label}: not measured (${p.error ?? 'no figures'})`);
+    continue;
+  }
+  log(`Budget, browser media, ${p.short}: video capture→render p95 ${p.video.latency.p95.toFixed(1)} ms ${mediaBudgetMet(p.video.latency, MEDIA_BUDGET.videoMs) ? 'met' : 'NOT met'}; audio mouth→ear p95 ${p.audio.mouthToEar.p95.toFixed(1)} ms ${mediaBudgetMet(p.audio.mouthToEar, MEDIA_BUDGET.audioMs) ? 'met' : 'NOT met'}`);
 }
 killAll();
 process.exit(0);
