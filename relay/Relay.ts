@@ -218,8 +218,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
       socket.on('error', () => socket.destroy());
       this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(new WsLink(ws, req.socket.remoteAddress)));
     });
-    this.#http.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    this.#http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // 408 for an idle kept-alive socket, which browsers retry; 400 only for real garbage.
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (err.code !== 'ECONNRESET' && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
       else socket.destroy();
     });
 
