@@ -11,7 +11,7 @@ import { sessionContext } from '../shared/context.js';
 import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { tokens } from '../shared/theme.js';
-import { icons } from '../prejoin/icons.js';
+import { largeIcons as icons } from '../shared/icons.js';
 import { describeJoinError, joinAndPublish, relayUrlOf } from '../prejoin/join.js';
 import { meetingStyles } from './meeting.styles.js';
 

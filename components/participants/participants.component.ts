@@ -8,8 +8,8 @@ import { repeat } from 'lit/directives/repeat.js';
 import type { Role, Session } from '../../sdk/index.js';
 import { SessionController } from '../shared/session-controller.js';
 import { tokens } from '../shared/theme.js';
-import { icons } from '../video-grid/icons.js';
-import { LocalTracksController, initials, mediaStateOf, type MediaState } from '../video-grid/media-state.js';
+import { icons } from '../shared/icons.js';
+import { LocalTracksController, initials, mediaStateOf, type MediaState } from '../shared/media-state.js';
 import { participantCount, sortParticipants } from './order.js';
 import { participantsStyles } from './participants.styles.js';
 

@@ -4,7 +4,7 @@ import { live } from 'lit/directives/live.js';
 import { cameraConstraints, listDevices, microphoneConstraints, type Session } from '../../sdk/index.js';
 import { emit } from '../shared/events.js';
 import { tokens } from '../shared/theme.js';
-import { icons } from './icons.js';
+import { largeIcons as icons } from '../shared/icons.js';
 import { describeDeviceError, describeJoinError, joinAndPublish, relayUrlOf } from './join.js';
 import { prejoinStyles } from './prejoin.styles.js';
 

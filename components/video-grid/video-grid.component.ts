@@ -10,9 +10,9 @@ import type { LocalTrack, RemoteTrack, Session, TrackRenderer } from '../../sdk/
 import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { tokens } from '../shared/theme.js';
-import { icons } from './icons.js';
+import { icons } from '../shared/icons.js';
 import { DEFAULT_MAX_TILES, DEFAULT_MIN_TILE_WIDTH, pageRange, selectGridLayout, type GridLayout } from './layout.js';
-import { LocalTracksController, describeMedia, initials, mediaStateOf, mediaStreamTrackOf, type MediaState } from './media-state.js';
+import { LocalTracksController, describeMedia, initials, mediaStateOf, mediaStreamTrackOf, type MediaState } from '../shared/media-state.js';
 import { PAGER_HEIGHT, videoGridStyles } from './video-grid.styles.js';
 
 /** What a tile shows: a remote track, one of your browser tracks, or nothing (initials). */

@@ -2,7 +2,7 @@
 import { expect } from '@open-wc/testing';
 import { pageRange, selectGridLayout, type GridLayout, type GridLayoutOptions } from '../../components/video-grid/layout.js';
 import { sortParticipants, participantCount } from '../../components/participants/order.js';
-import { describeMedia, initials, mediaStateOf } from '../../components/video-grid/media-state.js';
+import { describeMedia, initials, mediaStateOf } from '../../components/shared/media-state.js';
 
 type Expected = Partial<GridLayout>;
 type Row = [what: string, count: number, width: number, height: number, options: GridLayoutOptions, expected: Expected];
