@@ -161,18 +161,12 @@ export class JitterBuffer {
 
   /** Forgets every frame, counter and measurement (a new stream starts). */
   reset(): void {
-    this.#frames.clear();
-    this.#next = undefined;
-    this.#newest = undefined;
-    this.#offset = 0;
-    this.#filler = 0;
-    this.#playing = false;
+    this.#restart();
     this.#jitterMs = 0;
     this.#prevTransitMs = undefined;
     this.#lastArrivalMs = undefined;
     this.#targetMs = this.#initialMs;
     this.#xfade = undefined;
-    this.#outOfWindow = 0;
     this.#starved = false;
     this.#mayInsert = false;
     this.#nominal = this.#frameSamples;
