@@ -4,17 +4,19 @@
  */
 import { ErrorCode, ProtocolError, type LanError } from '../sdk/errors.js';
 import {
-  ID_BYTES, MEDIA_HEADER_BYTES, MediaOffset, decodeClientMessage, decodeMediaPacket, encodeControl,
+  ID_BYTES, MEDIA_HEADER_BYTES, MediaOffset, PacketType, decodeClientMessage, decodeMediaPacket, encodeControl,
   idBytesEqual, idToBytes, isVideoKind, type ClientMessage, type Codec, type ParticipantInfo,
   type RelayMessage, type TrackInfo, type TrackKind, Reassembler,
 } from '../sdk/protocol/index.js';
+import type { FileService } from './files/FileService.js';
 import type { PeerLink } from './links.js';
 import type { Room } from './Room.js';
 
 /** A track published by a peer. */
 export interface RelayTrack {
   readonly id: string;
-  readonly owner: Peer;
+  /** The publisher (a resumed connection takes its tracks over). */
+  owner: Peer;
   readonly kind: TrackKind;
   codec: Codec;
   muted: boolean;
@@ -70,6 +72,8 @@ export interface ForwardedFrame {
 /** What the relay provides to a peer. @internal */
 export interface PeerHost {
   readonly limits: import('../sdk/protocol/index.js').Limits;
+  /** Shared files; `undefined` until the relay listens. */
+  readonly files: FileService | undefined;
   readonly videoHighWater: number;
   readonly maxQueueBytes: number;
   join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>): void;
@@ -130,12 +134,17 @@ export class Peer {
   closeReason = '';
   lastChatSeq = -1;
   readonly chatAcks = new Map<number, string>();
+  /** Give it back in `join.resume` to take this participant over after a dropped connection. */
+  resumeToken = '';
+  #chatTokens: number;
+  #chatRefill = Date.now();
 
   /** @internal */
   constructor(link: PeerLink, host: PeerHost) {
     this.link = link;
     this.#host = host;
     this.#tokens = host.limits.maxControlPerSecond * 2;
+    this.#chatTokens = host.limits.maxChatPerSecond * 2;
     link.setHandlers({
       text: (text) => this.#onText(text),
       binary: (bytes) => this.#onBinary(bytes, false),
@@ -169,6 +178,49 @@ export class Peer {
     this.role = role;
     this.joinedAt = Date.now();
     this.#reassembler = new Reassembler({ maxFrameBytes: this.#host.limits.maxFrameBytes });
+  }
+
+  /**
+   * Takes over the participant `old` held after its connection dropped: same id, role, tracks and chat
+   * sequence; the new connection's codecs. @internal
+   */
+  resumeFrom(old: Peer, decode: Codec[], room: Room): void {
+    this.admit(old.id, old.name, decode, room, old.role);
+    this.joinedAt = old.joinedAt;
+    for (const track of old.tracks.values()) {
+      track.owner = this;
+      this.tracks.set(track.id, track);
+    }
+    old.tracks.clear();
+    this.lastChatSeq = old.lastChatSeq;
+    for (const [seq, id] of old.chatAcks) this.chatAcks.set(seq, id);
+    this.#chatTokens = old.#chatTokens;
+  }
+
+  /** The meeting id, once joined. */
+  get meeting(): string | undefined {
+    return this.room?.id;
+  }
+
+  /**
+   * Takes one chat message from the per-participant chat budget (`maxChatPerSecond`, bursts of twice that).
+   * @internal
+   */
+  allowChat(): boolean {
+    const now = Date.now();
+    const rate = this.#host.limits.maxChatPerSecond;
+    this.#chatTokens = Math.min(rate * 2, this.#chatTokens + ((now - this.#chatRefill) / 1000) * rate);
+    this.#chatRefill = now;
+    if (this.#chatTokens < 1) return false;
+    this.#chatTokens -= 1;
+    return true;
+  }
+
+  /** Sends a binary packet (file chunks); never dropped, like control. @internal */
+  sendBinary(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    this.stats.bytesOut += bytes.byteLength;
+    this.link.sendBinary(bytes);
   }
 
   /** The participant as described on the wire. */
@@ -271,6 +323,9 @@ export class Peer {
   }
 
   #allow(message: ClientMessage): boolean {
+    // Flow-control acks come with the data (one per megabyte or so), not from a person: they are paced
+    // by the transfer, and an ack out of place is refused by the file service.
+    if (message.type === 'fileAck') return true;
     const now = Date.now();
     const rate = this.#host.limits.maxControlPerSecond;
     this.#tokens = Math.min(rate * 2, this.#tokens + ((now - this.#lastRefill) / 1000) * rate);
@@ -290,7 +345,8 @@ export class Peer {
       return false;
     }
     // A dropped request is always answered, so the client's promise settles; other drops are told once a second.
-    const requestId = message.type === 'publish' ? message.requestId : message.type === 'chat' ? `chat:${message.seq}` : undefined;
+    const requestId = message.type === 'publish' || message.type === 'fileUpload' || message.type === 'fileDownload' ? message.requestId
+      : message.type === 'chat' ? `chat:${message.seq}` : message.type === 'fileUploadEnd' ? `file:${message.uploadId}` : undefined;
     if (requestId) this.sendError(error, { requestId });
     else if (now - this.#lastRateError > 1000) {
       this.#lastRateError = now;
@@ -344,6 +400,21 @@ export class Peer {
       case 'keyFrameRequest':
         room.keyFrameRequest(this, message.trackId);
         return;
+      case 'fileUpload':
+        void this.#host.files?.upload(this, message);
+        return;
+      case 'fileUploadEnd':
+        void this.#host.files?.uploadEnd(this, message);
+        return;
+      case 'fileDownload':
+        void this.#host.files?.download(this, message);
+        return;
+      case 'fileAck':
+        this.#host.files?.ack(this, message);
+        return;
+      case 'fileCancel':
+        this.#host.files?.cancel(this, message);
+        return;
     }
   }
 
@@ -353,6 +424,10 @@ export class Peer {
     const room = this.room;
     if (!room) {
       this.sendError(new ProtocolError(ErrorCode.NotJoined, 'media before "join"'), { fatal: true });
+      return;
+    }
+    if (bytes[0] === PacketType.FileChunk && !fromUdp) {
+      this.#host.files?.chunk(this, bytes);
       return;
     }
     const limit = this.#host.limits.maxFrameBytes;

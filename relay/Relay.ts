@@ -24,6 +24,8 @@ import { isLoopback, reachableHosts, urlFor } from './network.js';
 import { defaultDataDir, packageRoot, packageVersion } from './paths.js';
 import { Peer, type PeerHost } from './Peer.js';
 import { Room, type RoomHost } from './Room.js';
+import { FileService } from './files/FileService.js';
+import { Store } from './store/Store.js';
 import { selfSignedTls, type TlsMaterial } from './tls.js';
 
 /** Options of a {@link Relay}. Every one has a default fit for a LAN. */
@@ -42,7 +44,7 @@ export interface RelayOptions {
    * self-signed certificate, `'off'` plain HTTP; or give the admin's own certificate and key (PEM).
    */
   tls?: 'auto' | 'on' | 'off' | { cert: string; key: string };
-  /** Where the relay keeps its certificate (and later chat history and files). */
+  /** Where the relay keeps its certificate, chat history (SQLite) and shared files. */
   dataDir?: string;
   /** A passcode every participant must give. Default none. */
   passcode?: string;
@@ -50,8 +52,15 @@ export interface RelayOptions {
   limits?: Partial<Limits>;
   /** UDP payload size for native subscribers that do not choose one. Default 60000. */
   udpPayloadSize?: number;
-  /** Chat messages kept per meeting and sent to late joiners. Default 100. */
+  /** Chat messages a late joiner gets in `welcome` (all are kept, up to 10 000 per meeting). Default 100. */
   chatHistory?: number;
+  /** Shared files of a meeting are removed this long after its last participant left (ms). Default 24 h. */
+  fileRetentionMs?: number;
+  /**
+   * A participant whose connection dropped is held this long (ms) for its client to reconnect with its
+   * resume token and carry on as the same participant. Default 20000; 0 turns resume off.
+   */
+  resumeGraceMs?: number;
   /** A subscriber with more than this many bytes queued gets no video until it catches up. Default 1 MiB. */
   videoHighWater?: number;
   /** A subscriber with more than this many bytes queued is disconnected (it stopped reading). Default 64 MiB. */
@@ -138,6 +147,10 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #udpBindings = new Map<string, Peer>();
   readonly #peerHost: PeerHost;
   readonly #roomHost: RoomHost;
+  /** Participants whose connection dropped, held for a resume, by resume token. */
+  readonly #held = new Map<string, { peer: Peer; until: number }>();
+  #store: Store | undefined;
+  #files: FileService | undefined;
   #http: HttpServer | undefined;
   #wss: WebSocketServer | undefined;
   #tcp: TcpServer | undefined;
@@ -157,6 +170,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const log = (level: 'info' | 'warn', message: string) => options.log?.(level, message);
     this.#peerHost = {
       limits: this.limits,
+      get files() {
+        return relay.#files;
+      },
       videoHighWater: options.videoHighWater ?? 1024 * 1024,
       maxQueueBytes: options.maxQueueBytes ?? 64 * 1024 * 1024,
       join: (peer, message) => relay.#join(peer, message),
@@ -166,11 +182,16 @@ export class Relay extends TypedEmitter<RelayEvents> {
     };
     this.#roomHost = {
       chatHistory: options.chatHistory ?? 100,
+      get store() {
+        return relay.#store;
+      },
       maxChatChars: this.limits.maxChatChars,
+      maxChatPerSecond: this.limits.maxChatPerSecond,
       maxTracksPerParticipant: this.limits.maxTracksPerParticipant,
       keyFrameInterval: options.keyFrameInterval ?? 500,
       roomEmpty: (room) => {
         if (this.#rooms.get(room.id) === room) this.#rooms.delete(room.id);
+        if (!this.#closed) this.#store?.meetingEmptied(room.id, Date.now());
       },
     };
   }
@@ -200,10 +221,25 @@ export class Relay extends TypedEmitter<RelayEvents> {
     }
     this.#tlsMaterial = tls;
 
+    const dataDir = o.dataDir ?? defaultDataDir();
+    try {
+      this.#store = new Store(dataDir);
+      this.#files = new FileService({
+        dataDir, store: this.#store, limits: this.limits, retentionMs: o.fileRetentionMs ?? 24 * 3600_000,
+        broadcast: (meeting, message) => this.#rooms.get(meeting)?.broadcast(message),
+        log: this.#peerHost.log,
+      });
+      await this.#files.init();
+    } catch (error) {
+      this.#store?.close();
+      throw new RelayError(ErrorCode.Internal, `cannot open the data dir ${dataDir}: ${(error as Error).message}`);
+    }
+
     const root = packageRoot();
     const handler = createHttpHandler(
       o.serveDemo === false ? [] : [{ prefix: '/dist/', dir: join(root, 'dist') }, { prefix: '/', dir: join(root, 'demo') }],
       () => this.info(),
+      (req, res, url) => this.#files?.handleHttp(req, res, url) ?? false,
     );
     this.#http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
     this.#http.headersTimeout = 10_000;
@@ -294,6 +330,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
   async #close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    this.#held.clear();
     for (const room of [...this.#rooms.values()]) room.close('the relay is shutting down');
     for (const peer of [...this.#peers]) peer.close('goingAway', ErrorCode.Shutdown);
     // Let the close frames reach the clients, then drop whatever is left.
@@ -313,7 +350,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
           r();
         }
       }),
+      this.#files?.close(),
     ]);
+    this.#store?.close();
     this.emit('closed');
   }
 
@@ -334,42 +373,83 @@ export class Relay extends TypedEmitter<RelayEvents> {
       peer.sendError(new RelayError(ErrorCode.InvalidMessage, `join says transport "${message.transport}" on a ${peer.link.transport} connection`), { fatal: true });
       return;
     }
+    const held = message.resume !== undefined ? this.#held.get(message.resume) : undefined;
+    if (held && held.peer.room?.id === message.meeting && held.peer.room.peers.get(held.peer.id) === held.peer) {
+      this.#resume(peer, held.peer, message);
+      return;
+    }
     let room = this.#rooms.get(message.meeting);
     if (room && room.peers.size >= this.limits.maxParticipants) {
       peer.sendError(new RelayError(ErrorCode.RoomFull, `meeting "${message.meeting}" is full (${this.limits.maxParticipants} participants)`), { fatal: true });
       return;
     }
-    if (!room) this.#rooms.set(message.meeting, (room = new Room(message.meeting, this.#roomHost)));
-    peer.admit(randomId(), message.name, [...new Set(message.decode)], room, room.peers.size === 0 ? 'host' : 'guest');
-    let udp: { port: number; token: string; payloadSize: number } | undefined;
-    if (peer.link.transport === 'native' && this.#addresses) {
-      peer.udpToken = randomToken(UDP_TOKEN_BYTES);
-      peer.udpPayloadSize = message.udp?.payloadSize ?? this.#options.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD;
-      this.#udpTokens.set(peer.udpToken, peer);
-      udp = { port: this.#addresses.udpPort, token: peer.udpToken, payloadSize: peer.udpPayloadSize };
+    if (!room) {
+      this.#rooms.set(message.meeting, (room = new Room(message.meeting, this.#roomHost)));
+      this.#store?.meetingActive(room.id);
     }
-    const others = [...room.peers.values()].map((p) => p.info());
-    peer.send({
-      type: 'welcome', v: PROTOCOL_VERSION, meeting: room.id, you: peer.info(), participants: others,
-      chat: [...room.chatLog], resumeToken: randomToken(24), ...(udp ? { udp } : {}), limits: this.limits, serverTime: Date.now(),
-      // Three pings fit in the silence a peer is allowed, so one lost or late ping never removes it.
-      pingIntervalMs: Math.max(100, Math.min(PING_INTERVAL_MS, Math.floor((this.#options.peerTimeoutMs ?? PEER_TIMEOUT_MS) / 3))),
-    });
+    if (message.udp) peer.udpPayloadSize = message.udp.payloadSize;
+    peer.admit(randomId(), message.name, [...new Set(message.decode)], room, room.peers.size === 0 ? 'host' : 'guest');
+    this.#welcome(peer, room, false);
     room.add(peer);
     this.#peerHost.log('info', `${peer.name} (${peer.id}) joined "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`);
     this.emit('participantJoined', room.id, peer.id, peer.name);
+  }
+
+  /** Sends `welcome`: UDP binding for native clients, the others, chat history, files, a resume token. */
+  #welcome(peer: Peer, room: Room, resumed: boolean): void {
+    let udp: { port: number; token: string; payloadSize: number } | undefined;
+    if (peer.link.transport === 'native' && this.#addresses) {
+      peer.udpToken = randomToken(UDP_TOKEN_BYTES);
+      peer.udpPayloadSize = peer.udpPayloadSize || (this.#options.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD);
+      this.#udpTokens.set(peer.udpToken, peer);
+      udp = { port: this.#addresses.udpPort, token: peer.udpToken, payloadSize: peer.udpPayloadSize };
+    }
+    peer.resumeToken = randomToken(24);
+    const others = [...room.peers.values()].filter((p) => p.id !== peer.id).map((p) => p.info());
+    peer.send({
+      type: 'welcome', v: PROTOCOL_VERSION, meeting: room.id, you: peer.info(), participants: others,
+      chat: room.chatLog, resumeToken: peer.resumeToken, ...(resumed ? { resumed: true } : {}),
+      files: this.#files?.list(room.id) ?? [], ...(udp ? { udp } : {}), limits: this.limits, serverTime: Date.now(),
+      // Three pings fit in the silence a peer is allowed, so one lost or late ping never removes it.
+      pingIntervalMs: Math.max(100, Math.min(PING_INTERVAL_MS, Math.floor((this.#options.peerTimeoutMs ?? PEER_TIMEOUT_MS) / 3))),
+    });
+  }
+
+  /** A reconnecting client takes back its participant: same id and tracks; the others see nothing. */
+  #resume(peer: Peer, old: Peer, message: ClientMessageOf<'join'>): void {
+    const room = old.room!;
+    this.#held.delete(old.resumeToken);
+    if (message.udp) peer.udpPayloadSize = message.udp.payloadSize;
+    peer.resumeFrom(old, [...new Set(message.decode)], room);
+    this.#welcome(peer, room, true);
+    room.replace(old, peer);
+    this.#peerHost.log('info', `${peer.name} (${peer.id}) is back in "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`);
   }
 
   #peerClosed(peer: Peer): void {
     this.#peers.delete(peer);
     if (peer.udpToken) this.#udpTokens.delete(peer.udpToken);
     if (peer.udp) this.#udpBindings.delete(`${peer.udp.address}|${peer.udp.port}`);
+    this.#files?.peerGone(peer);
     const room = peer.room;
-    if (room) {
-      room.remove(peer, peer.closeReason);
-      this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}" (${peer.closeReason})`);
-      this.emit('participantLeft', room.id, peer.id, peer.closeReason);
+    if (!room || room.peers.get(peer.id) !== peer) return;
+    const grace = this.#options.resumeGraceMs ?? 20_000;
+    const dropped = peer.closeReason === 'disconnected' || peer.closeReason === ErrorCode.Timeout;
+    if (dropped && grace > 0 && !this.#closed) {
+      // Held: the others keep seeing the participant; its client may come back with the resume token.
+      this.#held.set(peer.resumeToken, { peer, until: Date.now() + grace });
+      this.#peerHost.log('info', `${peer.name} (${peer.id}) lost its connection to "${room.id}"; held ${grace} ms for a reconnect`);
+      return;
     }
+    this.#leave(peer, peer.closeReason);
+  }
+
+  #leave(peer: Peer, reason: string): void {
+    const room = peer.room;
+    if (!room) return;
+    room.remove(peer, reason);
+    this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}" (${reason})`);
+    this.emit('participantLeft', room.id, peer.id, reason);
   }
 
   #onUdp(msg: Buffer, rinfo: RemoteInfo): void {
@@ -418,6 +498,12 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #sweep(): void {
     const now = Date.now();
+    for (const [token, { peer, until }] of [...this.#held]) {
+      if (now < until) continue;
+      this.#held.delete(token);
+      this.#leave(peer, 'disconnected');
+    }
+    void this.#files?.sweep(now).catch((error: Error) => this.#peerHost.log('warn', `file housekeeping failed: ${error.message}`));
     const silent = this.#options.peerTimeoutMs ?? PEER_TIMEOUT_MS;
     const joinTimeout = this.#options.joinTimeoutMs ?? 10_000;
     for (const peer of [...this.#peers]) {

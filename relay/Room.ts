@@ -1,5 +1,6 @@
 /**
- * One meeting: its participants, their tracks and the chat log. Forwards media among its peers only.
+ * One meeting: its participants, their tracks and the chat log (kept in the relay's store). Forwards
+ * media among its peers only.
  * @module
  */
 import { ErrorCode, RelayError } from '../sdk/errors.js';
@@ -7,11 +8,16 @@ import {
   AUDIO_CODECS, fragmentPacket, isVideoKind, randomId, type ChatMessageInfo, type ClientMessageOf, type RelayMessage,
 } from '../sdk/protocol/index.js';
 import { trackInfo, type ForwardedFrame, type Peer, type RelayTrack } from './Peer.js';
+import type { Store } from './store/Store.js';
 
 /** What a room needs from its relay. @internal */
 export interface RoomHost {
+  /** Chat messages a late joiner gets in `welcome`. */
   readonly chatHistory: number;
+  /** Where chat is kept; `undefined` before the relay listens. */
+  readonly store: Store | undefined;
   readonly maxChatChars: number;
+  readonly maxChatPerSecond: number;
   readonly maxTracksPerParticipant: number;
   /** Smallest interval between key-frame requests forwarded to a publisher for one track (ms). */
   readonly keyFrameInterval: number;
@@ -25,7 +31,6 @@ export class Room {
   readonly id: string;
   readonly #host: RoomHost;
   readonly #peers = new Map<string, Peer>();
-  readonly #chat: ChatMessageInfo[] = [];
   #closed = false;
 
   /** @internal */
@@ -39,9 +44,22 @@ export class Room {
     return this.#peers;
   }
 
-  /** The chat log kept for late joiners (oldest first). */
-  get chatLog(): readonly ChatMessageInfo[] {
-    return this.#chat;
+  /** The chat history a late joiner gets (the last `chatHistory` messages, oldest first). */
+  get chatLog(): ChatMessageInfo[] {
+    return this.#host.store?.chatHistory(this.id, this.#host.chatHistory) ?? [];
+  }
+
+  /**
+   * Puts `peer` in the place of `old`, a participant held after its connection dropped: the others see
+   * no change; video publishers are asked for key frames for the returning subscriber.
+   */
+  replace(old: Peer, peer: Peer): void {
+    if (this.#peers.get(old.id) !== old) return;
+    this.#peers.set(peer.id, peer);
+    for (const other of this.#peers.values()) {
+      if (other === peer) continue;
+      for (const track of other.tracks.values()) if (isVideoKind(track.kind)) this.requestKeyFrame(track, true);
+    }
   }
 
   /** Adds a joined peer and tells the others; asks video publishers for a key frame for the newcomer. */
@@ -123,6 +141,11 @@ export class Room {
         { requestId });
       return;
     }
+    if (message.seq > peer.lastChatSeq && !peer.allowChat()) {
+      peer.sendError(new RelayError(ErrorCode.RateLimited,
+        `more than ${this.#host.maxChatPerSecond} chat messages per second; send it again in a moment`), { requestId });
+      return;
+    }
     if (message.seq <= peer.lastChatSeq) {
       // A resend of something already delivered: ack again, deliver nothing twice.
       const id = peer.chatAcks.get(message.seq);
@@ -133,8 +156,7 @@ export class Room {
     const chat: ChatMessageInfo = { id: randomId(), from: peer.id, name: peer.name, text: message.text, ts: Date.now(), seq: message.seq };
     peer.chatAcks.set(message.seq, chat.id);
     if (peer.chatAcks.size > 256) peer.chatAcks.delete(peer.chatAcks.keys().next().value as number);
-    this.#chat.push(chat);
-    if (this.#chat.length > this.#host.chatHistory) this.#chat.splice(0, this.#chat.length - this.#host.chatHistory);
+    this.#host.store?.addChat(this.id, chat);
     this.broadcast({ type: 'chat', message: chat });
     peer.send({ type: 'chatAck', seq: message.seq, id: chat.id });
   }

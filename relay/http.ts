@@ -41,23 +41,29 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
   res.end(body);
 }
 
-/** Builds the request handler. */
-export function createHttpHandler(mounts: StaticMount[], info: () => unknown): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * Builds the request handler: `/.well-known/lanconf`, then `dynamic` (shared files), then the static mounts.
+ * `dynamic` returns `true` when it answered.
+ */
+export function createHttpHandler(mounts: StaticMount[], info: () => unknown,
+  dynamic: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean = () => false): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
-      let path: string;
+      let url: URL;
       try {
-        path = new URL(req.url ?? '/', 'http://relay').pathname;
+        url = new URL(req.url ?? '/', 'http://relay');
       } catch {
         return send(res, 400, 'bad request\n');
       }
+      const path = url.pathname;
       if (path === '/.well-known/lanconf') {
         const body = JSON.stringify(info());
         res.setHeader('access-control-allow-origin', '*');
         res.setHeader('cache-control', 'no-store');
         return send(res, 200, body, 'application/json');
       }
+      if (dynamic(req, res, url)) return;
       for (const { prefix, dir } of mounts) {
         if (!path.startsWith(prefix)) continue;
         let rest = path.slice(prefix.length);

@@ -60,6 +60,20 @@ export const ErrorCode = {
   Shutdown: 'LAN_ERR_SHUTDOWN',
   /** The relay hit an unexpected internal error handling the message. */
   Internal: 'LAN_ERR_INTERNAL',
+  /** A shared file would put the meeting over its storage quota. */
+  QuotaExceeded: 'LAN_ERR_QUOTA',
+  /** A message named a file or transfer the relay does not have (or not in this meeting). */
+  UnknownFile: 'LAN_ERR_UNKNOWN_FILE',
+  /** The SHA-256 of the bytes received is not the one announced: the file is discarded. */
+  HashMismatch: 'LAN_ERR_HASH_MISMATCH',
+  /** A file offset is past the end of the file, or not where the transfer stands. */
+  BadOffset: 'LAN_ERR_BAD_OFFSET',
+  /** A file name is empty or too long once control characters are removed. */
+  BadName: 'LAN_ERR_BAD_NAME',
+  /** A capture adapter cannot run here: its device, display, program or optional dependency is missing. */
+  CaptureUnavailable: 'LAN_ERR_CAPTURE_UNAVAILABLE',
+  /** The capture device asked for does not exist. */
+  DeviceNotFound: 'LAN_ERR_DEVICE_NOT_FOUND',
 } as const;
 
 /** A stable error code string, e.g. `'LAN_ERR_ROOM_FULL'`. */

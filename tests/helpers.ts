@@ -6,6 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { connect as netConnect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { joinMeeting, type NodeJoinOptions } from '../sdk/node.js';
@@ -27,9 +30,15 @@ export interface TestRelay {
   wsUrl: string;
 }
 
-/** Starts a relay on 127.0.0.1 with free ports and plain HTTP. */
+/**
+ * Starts a relay on 127.0.0.1 with free ports and plain HTTP. Its data dir (chat, files) is a fresh
+ * temporary folder, removed when the relay closes, unless `options.dataDir` names one.
+ */
 export async function startRelay(options: RelayOptions = {}): Promise<TestRelay> {
-  const relay = new Relay({ host: HOST, port: 0, tcpPort: 0, udpPort: 0, tls: 'off', ...options });
+  let scratch: string | undefined;
+  if (options.dataDir === undefined) scratch = mkdtempSync(joinPath(tmpdir(), 'lanconf-test-'));
+  const relay = new Relay({ host: HOST, port: 0, tcpPort: 0, udpPort: 0, tls: 'off', ...(scratch ? { dataDir: scratch } : {}), ...options });
+  if (scratch) relay.once('closed', () => rmSync(scratch, { recursive: true, force: true }));
   const addresses = await relay.listen();
   return { relay, addresses, url: `http://${HOST}:${addresses.port}`, wsUrl: `ws://${HOST}:${addresses.port}/` };
 }

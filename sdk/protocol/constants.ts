@@ -30,7 +30,7 @@ export function isVideoKind(kind: TrackKind): boolean {
 export const PacketType = {
   /** A media frame, or one fragment of it. */
   Media: 0x01,
-  /** Reserved for file data (a later protocol addition). */
+  /** A piece of a file being uploaded or downloaded (see `fileChunk.ts`). */
   FileChunk: 0x02,
   /** UDP only, client → relay: bind this address to the session that holds the token. */
   UdpBind: 0x03,
@@ -83,6 +83,12 @@ export interface Limits {
   maxControlPerSecond: number;
   /** Largest chat message text (characters). */
   maxChatChars: number;
+  /** Chat messages per second per participant (sustained; bursts of twice that are allowed). */
+  maxChatPerSecond: number;
+  /** Largest shared file (bytes). */
+  maxFileBytes: number;
+  /** Total size of the files shared in one meeting (bytes). */
+  maxMeetingFileBytes: number;
 }
 
 /** The default limits. */
@@ -93,7 +99,19 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxTracksPerParticipant: 8,
   maxControlPerSecond: 50,
   maxChatChars: 4000,
+  maxChatPerSecond: 10,
+  maxFileBytes: 4 * 1024 * 1024 * 1024,
+  maxMeetingFileBytes: 20 * 1024 * 1024 * 1024,
 });
+
+/** Bytes of file data in one chunk packet (the last one of a file may be shorter). */
+export const FILE_CHUNK_BYTES = 256 * 1024;
+/** Largest chunk a peer may send (bytes of data); larger is a protocol error. */
+export const MAX_FILE_CHUNK_BYTES = 1024 * 1024;
+/** Bytes a sender may have in flight beyond the receiver's last `fileAck` (flow control window). */
+export const FILE_WINDOW_BYTES = 8 * 1024 * 1024;
+/** A receiver acknowledges at least every this many bytes (and at the end). */
+export const FILE_ACK_EVERY_BYTES = 1024 * 1024;
 
 /** Liveness: a client pings this often (ms). */
 export const PING_INTERVAL_MS = 2000;

@@ -41,6 +41,10 @@ const chatMessage = z.object({
   id, from: id, name: label(64), text: z.string().max(100_000), ts: uint, seq: uint,
 });
 
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+const fileInfo = z.object({
+  id, name: z.string().min(1).max(1024), size: uint, sha256, from: id, fromName: label(64), ts: uint, url: z.string().max(2048),
+});
 
 // ---- client → relay -------------------------------------------------------------------------
 
@@ -63,6 +67,12 @@ const clientSchemas = {
   mute: z.object({ type: z.literal('mute'), trackId: id, muted: z.boolean() }),
   chat: z.object({ type: z.literal('chat'), text: z.string().min(1, 'must not be empty').max(100_000), seq: uint }),
   keyFrameRequest: z.object({ type: z.literal('keyFrameRequest'), trackId: id }),
+  // File names are checked by the relay (LAN_ERR_BAD_NAME), not here: a clear answer beats a schema error.
+  fileUpload: z.object({ type: z.literal('fileUpload'), requestId, name: z.string().max(100_000), size: uint, uploadId: id.optional() }),
+  fileUploadEnd: z.object({ type: z.literal('fileUploadEnd'), uploadId: id, sha256 }),
+  fileDownload: z.object({ type: z.literal('fileDownload'), requestId, fileId: id, offset: uint }),
+  fileAck: z.object({ type: z.literal('fileAck'), transferId: id, offset: uint }),
+  fileCancel: z.object({ type: z.literal('fileCancel'), transferId: id }),
 };
 
 // ---- relay → client -------------------------------------------------------------------------
@@ -76,10 +86,13 @@ const relaySchemas = {
     participants: z.array(participantInfo),
     chat: z.array(chatMessage),
     resumeToken: z.string(),
+    resumed: z.boolean().optional(),
+    files: z.array(fileInfo).optional(),
     udp: z.object({ port: z.number().int().min(1).max(65535), token: z.string(), payloadSize: z.number().int() }).optional(),
     limits: z.object({
       maxControlBytes: uint, maxFrameBytes: uint, maxParticipants: uint,
       maxTracksPerParticipant: uint, maxControlPerSecond: uint, maxChatChars: uint,
+      maxChatPerSecond: uint, maxFileBytes: uint, maxMeetingFileBytes: uint,
     }),
     serverTime: uint,
     pingIntervalMs: z.number().int().min(100).max(60_000).optional(),
@@ -101,6 +114,11 @@ const relaySchemas = {
     requestId: requestId.optional(),
     fatal: z.boolean().optional(),
   }),
+  fileUploadReady: z.object({ type: z.literal('fileUploadReady'), requestId, uploadId: id, offset: uint }),
+  fileUploaded: z.object({ type: z.literal('fileUploaded'), uploadId: id, file: fileInfo }),
+  fileOffered: z.object({ type: z.literal('fileOffered'), file: fileInfo }),
+  fileDownloadReady: z.object({ type: z.literal('fileDownloadReady'), requestId, transferId: id, file: fileInfo, offset: uint }),
+  fileAck: z.object({ type: z.literal('fileAck'), transferId: id, offset: uint }),
 };
 
 type Infer<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.infer<S[K]> }[keyof S];

@@ -8,4 +8,5 @@ export * from './media.js';
 export * from './control.js';
 export * from './framing.js';
 export * from './udp.js';
+export * from './fileChunk.js';
 export { Reassembler, type ReassemblerOptions } from './Reassembler.js';

@@ -49,6 +49,26 @@ export interface ChatMessageInfo {
   seq: number;
 }
 
+/** A file shared in the meeting, stored once by the relay. */
+export interface FileInfo {
+  /** Relay-assigned id (16 hex characters). */
+  id: string;
+  /** The name as given by the sender (show it as text; never use it as a path: see `safeFileName`). */
+  name: string;
+  /** Size in bytes. */
+  size: number;
+  /** SHA-256 of the content, 64 lowercase hex characters. */
+  sha256: string;
+  /** Participant id of who shared it. */
+  from: string;
+  /** Their display name when they shared it. */
+  fromName: string;
+  /** When it was offered, ms since the epoch (relay clock). */
+  ts: number;
+  /** Path (with an access token for this meeting) to download it over HTTP(S), Range requests allowed. */
+  url: string;
+}
+
 // ---- client → relay -------------------------------------------------------------------------
 
 /** First message on a connection: join a meeting. */
@@ -68,7 +88,10 @@ export interface JoinMessage {
   decode: Codec[];
   /** Native clients: the UDP payload size they want to receive. */
   udp?: { payloadSize: number } | undefined;
-  /** Reserved: resume token from an earlier `welcome`. */
+  /**
+   * The `resumeToken` of an earlier `welcome`: after a dropped connection, take back that participant
+   * (same id, tracks, chat sequence) if the relay still holds it.
+   */
   resume?: string | undefined;
 }
 /** Leave the meeting; the relay closes the connection. */
@@ -99,10 +122,45 @@ export interface ChatSendMessage {
 /** Ask the publisher of a track for a key frame. */
 export interface KeyFrameRequestMessage { type: 'keyFrameRequest'; /** Someone else's track. */ trackId: string }
 
+/**
+ * Start (or, with `uploadId`, resume) sharing a file; answered with `fileUploadReady` (or an `error`
+ * with the same `requestId`). The data follows as file chunk packets.
+ */
+export interface FileUploadMessage {
+  type: 'fileUpload';
+  requestId: string;
+  /** The name to show (1–255 characters, no control characters). */
+  name: string;
+  /** Exact size in bytes. */
+  size: number;
+  /** Resume this upload (from an earlier `fileUploadReady`) where the relay stands. */
+  uploadId?: string | undefined;
+}
+/** Every byte of an upload was sent: the relay checks `sha256` and offers the file (or answers an `error`). */
+export interface FileUploadEndMessage {
+  type: 'fileUploadEnd';
+  uploadId: string;
+  /** SHA-256 of the whole file as the sender computed it (64 hex characters). */
+  sha256: string;
+}
+/** Download a file from `offset`; answered with `fileDownloadReady`, then chunk packets. */
+export interface FileDownloadMessage {
+  type: 'fileDownload';
+  requestId: string;
+  fileId: string;
+  /** First byte wanted (0 for all; where a dropped download stopped to resume it). */
+  offset: number;
+}
+/** Flow control: the bytes of transfer `transferId` this side has taken, up to `offset`. */
+export interface FileAckMessage { type: 'fileAck'; transferId: string; offset: number }
+/** Abandon an upload or a download. */
+export interface FileCancelMessage { type: 'fileCancel'; transferId: string }
+
 /** Any message a client sends to the relay. */
 export type ClientMessage =
   | JoinMessage | LeaveMessage | PingMessage | PublishMessage | UnpublishMessage | MuteMessage | ChatSendMessage
-  | KeyFrameRequestMessage;
+  | KeyFrameRequestMessage | FileUploadMessage | FileUploadEndMessage | FileDownloadMessage | FileAckMessage
+  | FileCancelMessage;
 
 // ---- relay → client -------------------------------------------------------------------------
 
@@ -117,8 +175,12 @@ export interface WelcomeMessage {
   participants: ParticipantInfo[];
   /** Recent chat, oldest first. */
   chat: ChatMessageInfo[];
-  /** Reserved for resume after a dropped connection. */
+  /** Give it back in `join.resume` after a dropped connection to stay the same participant. */
   resumeToken: string;
+  /** `true` when this `welcome` answers a `join` with `resume` that the relay honoured. */
+  resumed?: boolean | undefined;
+  /** Files shared in the meeting, oldest first. */
+  files?: FileInfo[] | undefined;
   /** Native clients: where and how to bind UDP. */
   udp?: { port: number; token: string; payloadSize: number } | undefined;
   /** The relay's limits. */
@@ -155,13 +217,34 @@ export interface ErrorMessage {
   code: string;
   /** For people. */
   message: string;
-  /** The request this answers (`publish`), or `chat:<seq>`. */
+  /** The request this answers (`publish`, `fileUpload`, `fileDownload`), `chat:<seq>`, or `file:<transfer id>`. */
   requestId?: string | undefined;
   fatal?: boolean | undefined;
+}
+
+/** Your `fileUpload` is accepted: send chunks of `uploadId` from `offset` (0, or where a resumed upload stands). */
+export interface FileUploadReadyMessage {
+  type: 'fileUploadReady';
+  requestId: string;
+  uploadId: string;
+  offset: number;
+}
+/** Your upload is stored and verified; everyone (you included) also gets `fileOffered`. */
+export interface FileUploadedMessage { type: 'fileUploaded'; uploadId: string; file: FileInfo }
+/** A file was shared in the meeting. */
+export interface FileOfferedMessage { type: 'fileOffered'; file: FileInfo }
+/** Your `fileDownload` is accepted: chunks of `transferId` follow from `offset`. */
+export interface FileDownloadReadyMessage {
+  type: 'fileDownloadReady';
+  requestId: string;
+  transferId: string;
+  file: FileInfo;
+  offset: number;
 }
 
 /** Any message the relay sends to a client. */
 export type RelayMessage =
   | WelcomeMessage | ParticipantJoinedMessage | ParticipantLeftMessage | PublishedMessage | TrackPublishedMessage
   | TrackUnpublishedMessage | TrackMutedMessage | ChatDeliverMessage | ChatAckMessage | KeyFrameWantedMessage
-  | PongMessage | ErrorMessage;
+  | PongMessage | ErrorMessage | FileUploadReadyMessage | FileUploadedMessage | FileOfferedMessage
+  | FileDownloadReadyMessage | FileAckMessage;

@@ -3,10 +3,20 @@
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Relay } from '../../dist/relay/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let relay;
+/** The relays' data dirs (chat, files): scratch folders for the run. */
+const dataDirs = [];
+const scratch = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lanconf-wtr-'));
+  dataDirs.push(dir);
+  return dir;
+};
 /** A second relay that asks for the passcode `letmein`, for the refused-join paths. */
 let guarded;
 export const TEST_PASSCODE = 'letmein';
@@ -16,12 +26,13 @@ function relayPlugin() {
   return {
     name: 'lanconf-relay',
     async serverStart() {
-      relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off' });
-      guarded = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', passcode: TEST_PASSCODE });
+      relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', dataDir: scratch() });
+      guarded = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', passcode: TEST_PASSCODE, dataDir: scratch() });
       await Promise.all([relay.listen(), guarded.listen()]);
     },
     async serverStop() {
       await Promise.all([relay?.close(), guarded?.close()]);
+      for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
     },
     serve(context) {
       if (context.path === '/__lanconf/relay.json') {

@@ -4,8 +4,8 @@ import { RelayError } from '../../sdk/errors.js';
 import type { Session } from '../../sdk/Session.js';
 import { RawTcp, RawWs, join, leaveAll, sleep, startRelay, until } from '../helpers.js';
 
-test('a raw client that joins then goes silent is removed after peerTimeoutMs; the others get participantLeft', { timeout: 15_000 }, async (t) => {
-  const { relay, wsUrl, addresses } = await startRelay({ peerTimeoutMs: 1500 });
+test('a raw client that joins then goes silent is cut after peerTimeoutMs, held resumeGraceMs, then the others get participantLeft', { timeout: 15_000 }, async (t) => {
+  const { relay, wsUrl, addresses } = await startRelay({ peerTimeoutMs: 1500, resumeGraceMs: 1000 });
   const raws: Array<RawWs | RawTcp> = [];
   const timers: Array<ReturnType<typeof setInterval>> = [];
   t.after(async () => {
@@ -29,8 +29,10 @@ test('a raw client that joins then goes silent is removed after peerTimeoutMs; t
   assert.equal(error?.code, 'LAN_ERR_TIMEOUT');
   assert.equal(error?.fatal, true);
 
+  const cutAt = Date.now();
   for (const o of [wsObserver, tcpObserver]) {
-    const left = await o.next('participantLeft', 1000, (m) => m.participantId === welcome.you.id);
+    const left = await o.next('participantLeft', 3500, (m) => m.participantId === welcome.you.id);
+    assert.ok(Date.now() - cutAt >= 900, `held for a resume first (${Date.now() - cutAt} ms)`);
     assert.equal(typeof left.reason, 'string');
     assert.equal(o.closed, false, 'an observer that keeps pinging stays');
   }

@@ -54,6 +54,8 @@ const aliceInfo = {
   ],
 };
 const bobInfo = { id: BOB, name: 'Bob', role: 'guest' as const, joinedAt: 0, decode: [], tracks: [] };
+const SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const fileInfo = { id: TRACK_B, name: 'C:\\x', size: 0, sha256: SHA, from: ALICE, fromName: 'Ana', ts: 1_700_000_000_000, url: `/files/${TRACK_B}?t=abc` };
 const chatInfo = { id: CHAT_ID, from: ALICE, name: 'Ana María', text: 'hello 👋\nsecond line', ts: 1_700_000_000_500, seq: 3 };
 
 /** Every client message type, each with at least one fixture (the type forces a key per type). */
@@ -75,6 +77,14 @@ const CLIENT_FIXTURES: { [K in ClientMessage['type']]: Array<ClientMessageOf<K>>
   mute: [{ type: 'mute', trackId: TRACK_B, muted: true }],
   chat: [{ type: 'chat', text: 'hi there ✓', seq: 0 }, { type: 'chat', text: 'x', seq: Number.MAX_SAFE_INTEGER }],
   keyFrameRequest: [{ type: 'keyFrameRequest', trackId: TRACK_A }],
+  fileUpload: [
+    { type: 'fileUpload', requestId: 'f1', name: 'report ✓.pdf', size: 0 },
+    { type: 'fileUpload', requestId: 'f2', name: '../../x', size: 2 ** 40, uploadId: TRACK_A },
+  ],
+  fileUploadEnd: [{ type: 'fileUploadEnd', uploadId: TRACK_A, sha256: SHA }],
+  fileDownload: [{ type: 'fileDownload', requestId: 'd1', fileId: TRACK_B, offset: 2 ** 33 + 5 }],
+  fileAck: [{ type: 'fileAck', transferId: TRACK_A, offset: 1024 }],
+  fileCancel: [{ type: 'fileCancel', transferId: TRACK_B }],
 };
 
 /** Every relay message type, each with at least one fixture. */
@@ -88,6 +98,10 @@ const RELAY_FIXTURES: { [K in RelayMessage['type']]: Array<RelayMessageOf<K>> } 
     {
       type: 'welcome', v: 1, meeting: 'x', you: aliceInfo, participants: [], chat: [], resumeToken: '',
       limits: { ...DEFAULT_LIMITS }, serverTime: 0,
+    },
+    {
+      type: 'welcome', v: 1, meeting: 'x', you: aliceInfo, participants: [], chat: [], resumeToken: 'r', resumed: true,
+      files: [fileInfo], limits: { ...DEFAULT_LIMITS }, serverTime: 0,
     },
   ],
   participantJoined: [{ type: 'participantJoined', participant: aliceInfo }],
@@ -104,6 +118,11 @@ const RELAY_FIXTURES: { [K in RelayMessage['type']]: Array<RelayMessageOf<K>> } 
     { type: 'error', code: 'LAN_ERR_ROOM_FULL', message: 'meeting "Room 1" is full (100 participants)', fatal: true },
     { type: 'error', code: 'LAN_ERR_TRACK_LIMIT', message: 'at most 8 tracks per participant', requestId: 'req-1' },
   ],
+  fileUploadReady: [{ type: 'fileUploadReady', requestId: 'f1', uploadId: TRACK_A, offset: 0 }],
+  fileUploaded: [{ type: 'fileUploaded', uploadId: TRACK_A, file: fileInfo }],
+  fileOffered: [{ type: 'fileOffered', file: fileInfo }],
+  fileDownloadReady: [{ type: 'fileDownloadReady', requestId: 'd1', transferId: TRACK_A, file: fileInfo, offset: 7 }],
+  fileAck: [{ type: 'fileAck', transferId: TRACK_A, offset: 2 ** 52 }],
 };
 
 function fixturesFor<M>(fixtures: Record<string, M[]>, type: string): M[] {

@@ -1,0 +1,515 @@
+/**
+ * Shared files at the relay: uploads streamed to disk with flow control and hashed on the way,
+ * stored once under their SHA-256, offered to the meeting, downloaded in chunks (or over HTTP with
+ * Range), resumed after a dropped connection, and removed a while after their meeting empties.
+ * @module
+ * @internal
+ */
+import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import { ErrorCode, LanError, ProtocolError, RelayError } from '../../sdk/errors.js';
+import { checkFileName, safeFileName } from '../../sdk/files/names.js';
+import {
+  FILE_ACK_EVERY_BYTES, FILE_CHUNK_BYTES, FILE_CHUNK_HEADER_BYTES, FILE_WINDOW_BYTES, decodeFileChunk, encodeFileChunkHeader,
+  randomId, type ClientMessageOf, type FileInfo, type Limits, type RelayMessage,
+} from '../../sdk/protocol/index.js';
+import type { Store, StoredFile } from '../store/Store.js';
+
+/** What the file service needs of a peer. @internal */
+export interface FilePeer {
+  readonly id: string;
+  readonly name: string;
+  readonly closed: boolean;
+  readonly meeting: string | undefined;
+  /** Bytes queued towards the peer. */
+  readonly backlog: number;
+  send(message: RelayMessage): void;
+  sendError(error: LanError, options?: { requestId?: string; fatal?: boolean }): void;
+  sendBinary(bytes: Uint8Array): void;
+}
+
+/** Options of the file service. @internal */
+export interface FileServiceOptions {
+  dataDir: string;
+  store: Store;
+  limits: Limits;
+  /** Files of a meeting are removed this long after it empties (ms). */
+  retentionMs: number;
+  /** Tells everyone in a meeting (the new file). */
+  broadcast(meeting: string, message: RelayMessage): void;
+  log(level: 'info' | 'warn', message: string): void;
+}
+
+/** An upload nobody touched for this long is abandoned (ms). */
+const UPLOAD_IDLE_MS = 10 * 60_000;
+/** A download is paused while the peer has this many bytes queued (its link decides the pace). */
+const DOWNLOAD_BACKLOG_BYTES = 2 * 1024 * 1024;
+
+interface Upload {
+  readonly id: string;
+  readonly meeting: string;
+  readonly owner: string;
+  readonly ownerName: string;
+  readonly name: string;
+  readonly size: number;
+  readonly path: string;
+  /** The peer it arrives from now (a resumed connection replaces it). */
+  peer: FilePeer;
+  handle: FileHandle;
+  hash: Hash;
+  /** Bytes received (hashed, queued for writing). */
+  received: number;
+  /** Bytes written to the file. */
+  written: number;
+  acked: number;
+  /** The write queue: every write starts after the previous one. */
+  chain: Promise<void>;
+  failed: LanError | undefined;
+  touched: number;
+  finishing: boolean;
+}
+
+interface Download {
+  readonly id: string;
+  readonly peer: FilePeer;
+  readonly file: StoredFile;
+  readonly handle: FileHandle;
+  sent: number;
+  acked: number;
+  pumping: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The relay's shared files. @internal */
+export class FileService {
+  readonly #o: FileServiceOptions;
+  readonly #blobs: string;
+  readonly #partial: string;
+  readonly #secret: Buffer;
+  readonly #uploads = new Map<string, Upload>();
+  readonly #downloads = new Map<string, Download>();
+  #lastRetention = 0;
+  #closed = false;
+
+  constructor(options: FileServiceOptions) {
+    this.#o = options;
+    this.#blobs = join(options.dataDir, 'files', 'sha256');
+    this.#partial = join(options.dataDir, 'files', 'partial');
+    this.#secret = options.store.secret();
+  }
+
+  /** Prepares the folders: partial uploads of an earlier run are dropped, contents nobody refers to removed. */
+  async init(): Promise<void> {
+    await rm(this.#partial, { recursive: true, force: true });
+    await mkdir(this.#partial, { recursive: true, mode: 0o700 });
+    await mkdir(this.#blobs, { recursive: true, mode: 0o700 });
+    this.#o.store.allMeetingsEmptied(Date.now());
+    const used = this.#o.store.hashes();
+    for (const dir of await readdir(this.#blobs)) {
+      for (const name of await readdir(join(this.#blobs, dir)).catch(() => [] as string[])) {
+        if (!used.has(name)) await rm(join(this.#blobs, dir, name), { force: true });
+      }
+    }
+  }
+
+  /** Shared files of a meeting, with their download links. */
+  list(meeting: string): FileInfo[] {
+    return this.#o.store.files(meeting).map((f) => this.#info(f));
+  }
+
+  /** Counters for tests and the admin. */
+  get activeTransfers(): { uploads: number; downloads: number } {
+    return { uploads: this.#uploads.size, downloads: this.#downloads.size };
+  }
+
+  // ---- uploads ----------------------------------------------------------------------------------
+
+  /** `fileUpload`: starts an upload, or resumes one where the relay stands. */
+  async upload(peer: FilePeer, message: ClientMessageOf<'fileUpload'>): Promise<void> {
+    const { requestId } = message;
+    const meeting = peer.meeting;
+    if (!meeting) return;
+    try {
+      if (message.uploadId !== undefined) {
+        const upload = this.#uploads.get(message.uploadId);
+        if (!upload || upload.meeting !== meeting || upload.owner !== peer.id || upload.finishing) {
+          throw new RelayError(ErrorCode.UnknownFile, `no upload ${message.uploadId} of yours to resume (it finished, failed or expired)`);
+        }
+        if (upload.size !== message.size || upload.name !== message.name) {
+          throw new RelayError(ErrorCode.InvalidMessage, 'a resumed upload must keep its name and size');
+        }
+        upload.peer = peer;
+        upload.touched = Date.now();
+        // Everything received is written before the sender is told where to go on.
+        await upload.chain;
+        if (upload.failed) throw upload.failed;
+        upload.acked = upload.written;
+        peer.send({ type: 'fileUploadReady', requestId, uploadId: upload.id, offset: upload.written });
+        return;
+      }
+      const name = checkName(message.name);
+      const limits = this.#o.limits;
+      if (message.size > limits.maxFileBytes) {
+        throw new RelayError(ErrorCode.TooLarge, `a file of ${message.size} bytes exceeds the limit of ${limits.maxFileBytes} bytes`);
+      }
+      let reserved = this.#o.store.meetingBytes(meeting);
+      for (const u of this.#uploads.values()) if (u.meeting === meeting) reserved += u.size;
+      if (reserved + message.size > limits.maxMeetingFileBytes) {
+        throw new RelayError(ErrorCode.QuotaExceeded,
+          `this meeting's files would take ${reserved + message.size} bytes; its quota is ${limits.maxMeetingFileBytes} bytes`);
+      }
+      const id = randomId();
+      const path = join(this.#partial, id);
+      const handle = await open(path, 'wx', 0o600);
+      const upload: Upload = {
+        id, meeting, owner: peer.id, ownerName: peer.name, name, size: message.size, path, peer, handle,
+        hash: createHash('sha256'), received: 0, written: 0, acked: 0, chain: Promise.resolve(), failed: undefined,
+        touched: Date.now(), finishing: false,
+      };
+      this.#uploads.set(id, upload);
+      peer.send({ type: 'fileUploadReady', requestId, uploadId: id, offset: 0 });
+    } catch (error) {
+      peer.sendError(asLanError(error), { requestId });
+    }
+  }
+
+  /** A file chunk packet from `peer`: an upload's next bytes. */
+  chunk(peer: FilePeer, bytes: Uint8Array): void {
+    let chunk;
+    try {
+      chunk = decodeFileChunk(bytes);
+    } catch (error) {
+      peer.sendError(error as ProtocolError);
+      return;
+    }
+    const upload = this.#uploads.get(chunk.transfer);
+    if (!upload || upload.meeting !== peer.meeting || upload.owner !== peer.id || upload.finishing) {
+      peer.sendError(new ProtocolError(ErrorCode.UnknownFile, `no upload ${chunk.transfer} of yours is open`));
+      return;
+    }
+    const requestId = `file:${upload.id}`;
+    if (chunk.offset !== upload.received || chunk.offset + chunk.data.byteLength > upload.size) {
+      peer.sendError(new ProtocolError(ErrorCode.BadOffset,
+        `chunk at ${chunk.offset}+${chunk.data.byteLength} of upload ${upload.id}: the relay expects offset ${upload.received} of ${upload.size}`),
+      { requestId });
+      return;
+    }
+    if (upload.received - upload.written > 2 * FILE_WINDOW_BYTES) {
+      // The sender ignores flow control: it would make the relay buffer without bound.
+      this.#abort(upload, new ProtocolError(ErrorCode.InvalidMessage, `upload ${upload.id} sent past its flow-control window`));
+      return;
+    }
+    upload.peer = peer;
+    upload.touched = Date.now();
+    const data = chunk.data;
+    const at = chunk.offset;
+    upload.hash.update(data);
+    upload.received += data.byteLength;
+    upload.chain = upload.chain.then(async () => {
+      if (upload.failed) return;
+      try {
+        let done = 0;
+        while (done < data.byteLength) done += (await upload.handle.write(data, done, data.byteLength - done, at + done)).bytesWritten;
+        upload.written += data.byteLength;
+      } catch (error) {
+        upload.failed = new RelayError(ErrorCode.Internal, `the relay could not store the file: ${(error as Error).message}`);
+        this.#abort(upload, upload.failed);
+        return;
+      }
+      const drained = upload.written === upload.received;
+      if (upload.written - upload.acked >= FILE_ACK_EVERY_BYTES || (drained && upload.written > upload.acked)) {
+        upload.acked = upload.written;
+        if (!upload.peer.closed) upload.peer.send({ type: 'fileAck', transferId: upload.id, offset: upload.written });
+      }
+    });
+  }
+
+  /** `fileUploadEnd`: checks size and SHA-256, stores the content once, offers the file. */
+  async uploadEnd(peer: FilePeer, message: ClientMessageOf<'fileUploadEnd'>): Promise<void> {
+    const requestId = `file:${message.uploadId}`;
+    const upload = this.#uploads.get(message.uploadId);
+    if (!upload || upload.meeting !== peer.meeting || upload.owner !== peer.id || upload.finishing) {
+      peer.sendError(new RelayError(ErrorCode.UnknownFile, `no upload ${message.uploadId} of yours is open`), { requestId });
+      return;
+    }
+    upload.peer = peer;
+    upload.finishing = true;
+    await upload.chain;
+    if (upload.failed) return;
+    if (upload.written !== upload.size) {
+      upload.finishing = false;
+      peer.sendError(new RelayError(ErrorCode.BadOffset, `upload ${upload.id} ended after ${upload.written} of its ${upload.size} bytes`), { requestId });
+      return;
+    }
+    const sha256 = upload.hash.digest('hex');
+    if (sha256 !== message.sha256) {
+      this.#abort(upload, new RelayError(ErrorCode.HashMismatch,
+        `the relay received content with SHA-256 ${sha256}, not ${message.sha256}: the upload is discarded`));
+      return;
+    }
+    this.#uploads.delete(upload.id);
+    try {
+      await upload.handle.close();
+      const blob = this.#blobPath(sha256);
+      await mkdir(dirname(blob), { recursive: true, mode: 0o700 });
+      if (existsSync(blob)) await rm(upload.path, { force: true });
+      else await rename(upload.path, blob);
+      const file: StoredFile = {
+        meeting: upload.meeting, id: randomId(), name: upload.name, size: upload.size, sha256,
+        from: upload.owner, fromName: upload.ownerName, ts: Date.now(),
+      };
+      this.#o.store.addFile(file);
+      const info = this.#info(file);
+      this.#o.log('info', `"${upload.meeting}": ${upload.ownerName} shared ${JSON.stringify(upload.name)} (${upload.size} bytes, sha256 ${sha256})`);
+      peer.send({ type: 'fileUploaded', uploadId: upload.id, file: info });
+      this.#o.broadcast(upload.meeting, { type: 'fileOffered', file: info });
+    } catch (error) {
+      await rm(upload.path, { force: true });
+      peer.sendError(new RelayError(ErrorCode.Internal, `the relay could not store the file: ${(error as Error).message}`), { requestId });
+    }
+  }
+
+  #abort(upload: Upload, error: LanError): void {
+    upload.failed ??= error;
+    this.#uploads.delete(upload.id);
+    void upload.handle.close().catch(() => {}).then(() => rm(upload.path, { force: true }));
+    if (!upload.peer.closed) upload.peer.sendError(error, { requestId: `file:${upload.id}` });
+  }
+
+  // ---- downloads --------------------------------------------------------------------------------
+
+  /** `fileDownload`: streams a stored file from `offset`, paced by the peer's acks and its link. */
+  async download(peer: FilePeer, message: ClientMessageOf<'fileDownload'>): Promise<void> {
+    const { requestId } = message;
+    const meeting = peer.meeting;
+    if (!meeting) return;
+    try {
+      const file = this.#o.store.file(meeting, message.fileId);
+      if (!file) throw new RelayError(ErrorCode.UnknownFile, `no file ${message.fileId} in this meeting`);
+      if (message.offset > file.size) {
+        throw new RelayError(ErrorCode.BadOffset, `offset ${message.offset} is past the end of ${file.size}-byte file ${file.id}`);
+      }
+      const handle = await open(this.#blobPath(file.sha256), 'r');
+      const download: Download = {
+        id: randomId(), peer, file, handle, sent: message.offset, acked: message.offset, pumping: false, timer: undefined,
+      };
+      this.#downloads.set(download.id, download);
+      peer.send({ type: 'fileDownloadReady', requestId, transferId: download.id, file: this.#info(file), offset: message.offset });
+      void this.#pump(download);
+    } catch (error) {
+      peer.sendError(asLanError(error), { requestId });
+    }
+  }
+
+  /** `fileAck` from a downloader: it has taken the bytes up to `offset`. */
+  ack(peer: FilePeer, message: ClientMessageOf<'fileAck'>): void {
+    const download = this.#downloads.get(message.transferId);
+    // Acks of finished downloads are normal (the last one races the end): ignore them.
+    if (!download || download.peer !== peer) return;
+    if (message.offset > download.sent || message.offset < download.acked) {
+      peer.sendError(new ProtocolError(ErrorCode.BadOffset, `ack at ${message.offset} of download ${download.id}: sent ${download.sent}`));
+      return;
+    }
+    download.acked = message.offset;
+    void this.#pump(download);
+  }
+
+  /** `fileCancel`: drops an upload (its partial content) or stops a download. */
+  cancel(peer: FilePeer, message: ClientMessageOf<'fileCancel'>): void {
+    const upload = this.#uploads.get(message.transferId);
+    if (upload && upload.owner === peer.id && upload.meeting === peer.meeting) {
+      upload.failed = new RelayError(ErrorCode.Closed, 'cancelled');
+      this.#uploads.delete(upload.id);
+      void upload.chain.then(() => upload.handle.close()).catch(() => {}).then(() => rm(upload.path, { force: true }));
+      return;
+    }
+    const download = this.#downloads.get(message.transferId);
+    if (download && download.peer === peer) this.#endDownload(download);
+  }
+
+  /** A peer is gone for good: its downloads stop (uploads wait for a resume until they expire). */
+  peerGone(peer: FilePeer): void {
+    for (const download of this.#downloads.values()) if (download.peer === peer) this.#endDownload(download);
+  }
+
+  async #pump(download: Download): Promise<void> {
+    if (download.pumping) return;
+    download.pumping = true;
+    try {
+      const { peer, file } = download;
+      while (!peer.closed && this.#downloads.has(download.id) && download.sent < file.size && download.sent - download.acked < FILE_WINDOW_BYTES) {
+        if (peer.backlog > DOWNLOAD_BACKLOG_BYTES) {
+          download.timer ??= setTimeout(() => {
+            download.timer = undefined;
+            void this.#pump(download);
+          }, 2);
+          return;
+        }
+        const n = Math.min(FILE_CHUNK_BYTES, file.size - download.sent);
+        const packet = Buffer.allocUnsafe(FILE_CHUNK_HEADER_BYTES + n);
+        packet.set(encodeFileChunkHeader(download.id, download.sent));
+        let got = 0;
+        while (got < n) {
+          const { bytesRead } = await download.handle.read(packet, FILE_CHUNK_HEADER_BYTES + got, n - got, download.sent + got);
+          if (bytesRead === 0) throw new Error('the stored file is shorter than recorded');
+          got += bytesRead;
+        }
+        if (peer.closed || !this.#downloads.has(download.id)) return;
+        peer.sendBinary(packet);
+        download.sent += n;
+      }
+      if (peer.closed || download.sent >= file.size) this.#endDownload(download);
+    } catch (error) {
+      this.#endDownload(download);
+      download.peer.sendError(new RelayError(ErrorCode.Internal, `reading file ${download.file.id} failed: ${(error as Error).message}`),
+        { requestId: `file:${download.id}` });
+    } finally {
+      download.pumping = false;
+    }
+  }
+
+  #endDownload(download: Download): void {
+    if (!this.#downloads.delete(download.id)) return;
+    clearTimeout(download.timer);
+    void download.handle.close().catch(() => {});
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------------
+
+  /**
+   * `GET /files/<id>[/<name>]?m=<meeting>&t=<token>`: the file, with Range support. The token comes
+   * in the file's `url` and opens that file of that meeting only. Returns `false` for other paths.
+   */
+  handleHttp(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const match = /^\/files\/([0-9a-f]{16})(?:\/[^/]*)?$/.exec(url.pathname);
+    if (!match) return false;
+    const id = match[1]!;
+    const meeting = url.searchParams.get('m') ?? '';
+    const token = url.searchParams.get('t') ?? '';
+    const expected = this.#token(meeting, id);
+    const ok = token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+    const file = ok ? this.#o.store.file(meeting, id) : undefined;
+    if (!file) {
+      plain(res, ok ? 404 : 403, ok ? 'no such file\n' : 'this link is not valid for that file\n');
+      return true;
+    }
+    const path = this.#blobPath(file.sha256);
+    const size = file.size;
+    let start = 0;
+    let end = size - 1;
+    const range = req.headers.range;
+    let status = 200;
+    if (range !== undefined) {
+      const r = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+      const a = r?.[1] ?? '';
+      const b = r?.[2] ?? '';
+      if (r && (a !== '' || b !== '')) {
+        if (a === '') {
+          start = Math.max(0, size - Number(b));
+        } else {
+          start = Number(a);
+          if (b !== '') end = Math.min(Number(b), size - 1);
+        }
+        if (start >= size || start > end) {
+          res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-type': 'text/plain; charset=utf-8' });
+          res.end('range not satisfiable\n');
+          return true;
+        }
+        status = 206;
+      }
+    }
+    const safe = safeFileName(file.name);
+    const ascii = safe.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/octet-stream',
+      'content-length': size === 0 ? 0 : end - start + 1,
+      'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(safe)}`,
+      'accept-ranges': 'bytes',
+      etag: `"${file.sha256}"`,
+      'cache-control': 'private, no-transform',
+      'x-content-type-options': 'nosniff',
+    };
+    if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD' || size === 0) {
+      res.end();
+      return true;
+    }
+    createReadStream(path, { start, end }).on('error', () => res.destroy()).pipe(res);
+    return true;
+  }
+
+  // ---- housekeeping -----------------------------------------------------------------------------
+
+  /** Expires idle uploads; removes the files of meetings empty for longer than the retention time. */
+  async sweep(now: number): Promise<void> {
+    for (const upload of [...this.#uploads.values()]) {
+      if (!upload.finishing && now - upload.touched > UPLOAD_IDLE_MS) {
+        this.#abort(upload, new RelayError(ErrorCode.Timeout, `upload ${upload.id} was idle for ${UPLOAD_IDLE_MS / 60_000} minutes`));
+      }
+    }
+    if (now - this.#lastRetention < Math.min(10_000, this.#o.retentionMs)) return;
+    this.#lastRetention = now;
+    const removed = this.#o.store.expireMeetings(now - this.#o.retentionMs);
+    for (const sha256 of new Set(removed)) {
+      if (!this.#o.store.hashInUse(sha256)) await rm(this.#blobPath(sha256), { force: true });
+    }
+    if (removed.length > 0) this.#o.log('info', `removed ${removed.length} shared file(s) of meetings empty for over ${this.#o.retentionMs} ms`);
+  }
+
+  /** Bytes stored under the content store (for tests and the admin). */
+  async storedBytes(): Promise<number> {
+    let total = 0;
+    for (const dir of await readdir(this.#blobs)) {
+      for (const name of await readdir(join(this.#blobs, dir)).catch(() => [] as string[])) total += (await stat(join(this.#blobs, dir, name))).size;
+    }
+    return total;
+  }
+
+  /** Stops every transfer (relay shutdown). Partial uploads are dropped at the next start. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const download of [...this.#downloads.values()]) this.#endDownload(download);
+    await Promise.all([...this.#uploads.values()].map((u) => u.chain.then(() => u.handle.close()).catch(() => {})));
+    this.#uploads.clear();
+  }
+
+  #blobPath(sha256: string): string {
+    // Only ever a hash we computed: 64 hex characters, so never a path of someone's choosing.
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new RelayError(ErrorCode.Internal, 'not a SHA-256');
+    return join(this.#blobs, sha256.slice(0, 2), sha256);
+  }
+
+  #token(meeting: string, id: string): string {
+    return createHmac('sha256', this.#secret).update(`${meeting}\n${id}`).digest('base64url').slice(0, 32);
+  }
+
+  #info(file: StoredFile): FileInfo {
+    const { meeting, ...rest } = file;
+    const url = `/files/${file.id}/${encodeURIComponent(safeFileName(file.name))}?m=${encodeURIComponent(meeting)}&t=${this.#token(meeting, file.id)}`;
+    return { ...rest, url };
+  }
+}
+
+function checkName(name: string): string {
+  try {
+    return checkFileName(name);
+  } catch (error) {
+    throw new RelayError(ErrorCode.BadName, (error as Error).message);
+  }
+}
+
+function asLanError(error: unknown): LanError {
+  if (error instanceof LanError) return error;
+  return new RelayError(ErrorCode.Internal, `file operation failed: ${(error as Error).message}`);
+}
+
+function plain(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
