@@ -149,7 +149,7 @@ export class Peer {
       text: (text) => this.#onText(text),
       binary: (bytes) => this.#onBinary(bytes, false),
       protocolError: (error) => this.fail(error),
-      closed: () => this.#onClosed(),
+      closed: (reason) => this.#onClosed(reason),
     });
   }
 
@@ -314,10 +314,10 @@ export class Peer {
     this.#host.peerClosed(this);
   }
 
-  #onClosed(): void {
+  #onClosed(reason = 'disconnected'): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.closeReason = 'disconnected';
+    this.closeReason = reason;
     this.#reassembler?.clear();
     this.#host.peerClosed(this);
   }

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { FrameParser, Opcode, encodeTextFrame, binaryFrameHeader } from '../sdk/protocol/framing.js';
-import type { ProtocolError } from '../sdk/errors.js';
+import { ErrorCode, type ProtocolError } from '../sdk/errors.js';
 
 /** Events a link reports to its owner. @internal */
 export interface LinkHandlers {
@@ -16,7 +16,11 @@ export interface LinkHandlers {
   binary(bytes: Uint8Array): void;
   /** The stream broke the framing (TCP only); the link is closing. */
   protocolError(error: ProtocolError): void;
-  closed(): void;
+  /**
+   * The connection is gone. `reason`: an error code when the link broke the protocol below us (a
+   * WebSocket message over the size limit, a bad frame), absent when the network simply dropped it.
+   */
+  closed(reason?: string): void;
 }
 
 /** One client connection. @internal */
@@ -61,8 +65,12 @@ export class WsLink implements PeerLink {
       if (isBinary) h.binary(bytes);
       else h.text(bytes.toString('utf8'));
     });
-    ws.on('close', () => this.#handlers?.closed());
-    ws.on('error', () => ws.terminate());
+    let broken: string | undefined;
+    ws.on('close', () => this.#handlers?.closed(broken));
+    ws.on('error', (error: Error & { code?: string }) => {
+      broken = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ErrorCode.TooLarge : ErrorCode.InvalidMessage;
+      ws.terminate();
+    });
   }
 
   get bufferedAmount(): number {

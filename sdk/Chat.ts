@@ -37,6 +37,8 @@ interface Pending {
   text: string;
   resolve(message: ChatMessage): void;
   reject(error: LanError): void;
+  /** Restarts the ack clock (after a resend). */
+  restart(): void;
 }
 
 /**
@@ -73,17 +75,37 @@ export class Chat {
     }
     const seq = this.#seq++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(seq);
-        reject(ConnectionError.timeout('the relay acknowledging the chat message', ACK_TIMEOUT_MS));
-      }, ACK_TIMEOUT_MS);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const restart = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          this.#pending.delete(seq);
+          reject(ConnectionError.timeout('the relay acknowledging the chat message', ACK_TIMEOUT_MS));
+        }, ACK_TIMEOUT_MS);
+      };
+      restart();
       this.#pending.set(seq, {
         text,
         resolve: (m) => { clearTimeout(timer); resolve(m); },
         reject: (e) => { clearTimeout(timer); reject(e); },
+        restart,
       });
+      // While the session reconnects this goes nowhere; `resumed` sends it again.
       this.#host.send({ type: 'chat', text, seq });
     });
+  }
+
+  /**
+   * The session is back after a dropped connection: messages missed meanwhile are delivered (in relay
+   * order, none twice), and every message not acknowledged is sent again with its sequence number,
+   * so the relay drops the ones it already had. @internal
+   */
+  resumed(history: readonly ChatMessageInfo[]): void {
+    for (const info of history) this.handleMessage(info);
+    for (const [seq, pending] of [...this.#pending].sort((a, b) => a[0] - b[0])) {
+      pending.restart();
+      this.#host.send({ type: 'chat', text: pending.text, seq });
+    }
   }
 
   /** @internal */

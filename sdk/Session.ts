@@ -3,6 +3,8 @@
  * @module
  */
 import { Chat, type ChatMessage } from './Chat.js';
+import { Files, type FileEvents } from './Files.js';
+import { portableSha256, type Sha256Factory } from './files/sha256.js';
 import { ConnectionError, ErrorCode, LanError, RelayError, isErrorCode } from './errors.js';
 import { LocalParticipant, RemoteParticipant } from './Participant.js';
 import {
@@ -15,8 +17,12 @@ import type { LocalMediaTrack } from './media/LocalMediaTrack.js';
 import type { MediaFallbacks } from './media/types.js';
 import type { Transport, TransportKind } from './transport/Transport.js';
 import { TypedEmitter } from './TypedEmitter.js';
+import { relayUrls } from './url.js';
 
-/** The life of a session. `reconnecting` is reserved for resume (a later protocol addition). */
+/**
+ * The life of a session. `reconnecting`: the connection dropped and the session is getting it back
+ * (same participant, tracks, chat and transfers) — media pauses, chat and files wait.
+ */
 export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 /** Events of a {@link Session}. */
@@ -38,7 +44,7 @@ export type SessionEvents = {
   activeSpeaker: [participantId: string | undefined];
   /** Remote audio: `blocked` means the browser waits for a user gesture: call `startAudio()` from one. */
   audioStateChanged: [state: AudioState];
-};
+} & FileEvents;
 
 /** Options of `publish`. */
 export interface PublishOptions {
@@ -71,27 +77,41 @@ export interface JoinOptions {
    * use (JPEG video, PCM audio, canvas capture). For testing them; the defaults pick the best available.
    */
   fallbacks?: MediaFallbacks;
+  /**
+   * After a dropped connection (or a relay restart), keep trying to get back in for this long (ms) before
+   * the session closes. Default 30000; 0 closes at once.
+   */
+  reconnectTimeoutMs?: number;
+  /** SHA-256 for files (`lanconf/node` plugs in `node:crypto`). @internal */
+  sha256?: Sha256Factory;
+}
+
+/** What a successful join gives. @internal */
+interface Joined {
+  transport: Transport;
+  welcome: RelayMessageOf<'welcome'>;
+  early: Array<{ control: RelayMessage } | { media: MediaPacket } | { file: Uint8Array }>;
 }
 
 /**
- * Connects `transport`, joins, and returns the session once the relay welcomed it.
- * @internal
+ * Connects a new transport from `connect`, joins (or, with `resume`, takes back a participant), and
+ * resolves once the relay welcomed it.
  */
-export async function startSession(transport: Transport, options: JoinOptions): Promise<Session> {
-  if (typeof options.meeting !== 'string' || options.meeting.trim() === '') throw new TypeError('meeting must be a non-empty string');
-  if (typeof options.name !== 'string' || options.name.trim() === '') throw new TypeError('name must be a non-empty string');
-  const timeoutMs = options.timeoutMs ?? 10_000;
+async function handshake(connect: () => Transport, options: JoinOptions, resume: string | undefined,
+  timeoutMs: number, signal?: AbortSignal): Promise<Joined> {
+  const transport = connect();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(ConnectionError.timeout('joining the meeting', timeoutMs)), timeoutMs);
-  const onAbort = () => controller.abort(options.signal?.reason ?? ConnectionError.closed('aborted'));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const onAbort = () => controller.abort(signal?.reason ?? ConnectionError.closed('aborted'));
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await transport.connect(controller.signal);
-    // What arrives after `welcome` and before the session exists (in the same read as `welcome`, or while a
-    // native client binds UDP) is kept for the session, in order.
-    const early: Array<{ control: RelayMessage } | { media: MediaPacket }> = [];
+    // What arrives after `welcome` and before the session takes the transport (in the same read as
+    // `welcome`, or while a native client binds UDP) is kept for the session, in order.
+    const early: Joined['early'] = [];
     const keepControl = (message: RelayMessage) => early.push({ control: message });
     const keepMedia = (packet: MediaPacket) => early.push({ media: packet });
+    const keepFile = (bytes: Uint8Array) => early.push({ file: bytes });
     const welcome = await new Promise<RelayMessageOf<'welcome'>>((resolve, reject) => {
       const cleanup = () => {
         transport.off('control', onControl);
@@ -101,7 +121,7 @@ export async function startSession(transport: Transport, options: JoinOptions): 
       const onControl = (message: RelayMessage) => {
         if (message.type === 'welcome') {
           cleanup();
-          transport.on('control', keepControl).on('media', keepMedia);
+          transport.on('control', keepControl).on('media', keepMedia).on('file', keepFile);
           resolve(message);
         } else if (message.type === 'error') {
           cleanup();
@@ -122,6 +142,7 @@ export async function startSession(transport: Transport, options: JoinOptions): 
       transport.sendControl({
         type: 'join', v: 1, meeting: options.meeting, name: options.name, transport: transport.kind,
         decode: options.decode ?? [...CODECS], ...(options.passcode !== undefined ? { passcode: options.passcode } : {}),
+        ...(resume !== undefined ? { resume } : {}),
         ...transport.joinExtras(),
       });
     });
@@ -133,19 +154,38 @@ export async function startSession(transport: Transport, options: JoinOptions): 
     try {
       await transport.ready(welcome);
     } finally {
-      transport.off('control', keepControl).off('media', keepMedia).off('closed', onLost);
+      transport.off('control', keepControl).off('media', keepMedia).off('file', keepFile).off('closed', onLost);
     }
     if (controller.signal.aborted) throw controller.signal.reason;
     if (lost) throw lost;
-    return new Session(transport, welcome, early, options.fallbacks ?? {});
+    return { transport, welcome, early };
   } catch (error) {
     transport.close();
     throw error;
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
+
+/**
+ * Joins with a transport made by `connect` and returns the session once the relay welcomed it. The
+ * session calls `connect` again to reconnect after a dropped connection.
+ * @internal
+ */
+export async function startSession(connect: () => Transport, options: JoinOptions): Promise<Session> {
+  if (typeof options.meeting !== 'string' || options.meeting.trim() === '') throw new TypeError('meeting must be a non-empty string');
+  if (typeof options.name !== 'string' || options.name.trim() === '') throw new TypeError('name must be a non-empty string');
+  const joined = await handshake(connect, options, undefined, options.timeoutMs ?? 10_000, options.signal);
+  return new Session(joined, connect, options);
+}
+
+/** Error codes after which reconnecting is pointless: the relay refused this client, not the network. */
+const FINAL_CODES: ReadonlySet<string> = new Set<string>([
+  ErrorCode.BadPasscode, ErrorCode.RoomFull, ErrorCode.BadVersion, ErrorCode.InvalidMessage, ErrorCode.UnknownType,
+  ErrorCode.BadJson, ErrorCode.NotJoined, ErrorCode.AlreadyJoined, ErrorCode.ForgedSender, ErrorCode.RateLimited,
+  ErrorCode.TooLarge, ErrorCode.SlowConsumer,
+]);
 
 interface PendingRequest {
   resolve(track: TrackInfo): void;
@@ -178,9 +218,16 @@ export class Session extends TypedEmitter<SessionEvents> {
   readonly local: LocalParticipant;
   /** Group chat. */
   readonly chat: Chat;
+  /** Shared files. */
+  readonly files: Files;
   /** The relay's limits, as told at join. */
   readonly limits: Limits;
-  readonly #transport: Transport;
+  #transport: Transport;
+  readonly #connect: () => Transport;
+  readonly #options: JoinOptions;
+  #resumeToken: string;
+  #pingIntervalMs: number;
+  #reconnecting: Promise<void> | undefined;
   readonly #participants = new Map<string, RemoteParticipant>();
   readonly #tracks = new Map<string, RemoteTrack>();
   readonly #requests = new Map<string, PendingRequest>();
@@ -194,10 +241,15 @@ export class Session extends TypedEmitter<SessionEvents> {
   #leaving: Promise<void> | undefined;
 
   /** @internal */
-  constructor(transport: Transport, welcome: RelayMessageOf<'welcome'>,
-    early: ReadonlyArray<{ control: RelayMessage } | { media: MediaPacket }> = [], fallbacks: MediaFallbacks = {}) {
+  constructor(joined: Joined, connect: () => Transport, options: JoinOptions) {
     super();
+    const { transport, welcome, early } = joined;
+    const fallbacks: MediaFallbacks = options.fallbacks ?? {};
     this.#transport = transport;
+    this.#connect = connect;
+    this.#options = options;
+    this.#resumeToken = welcome.resumeToken;
+    this.#pingIntervalMs = welcome.pingIntervalMs ?? PING_INTERVAL_MS;
     this.meeting = welcome.meeting;
     this.limits = welcome.limits;
     this.local = new LocalParticipant(welcome.you);
@@ -207,9 +259,20 @@ export class Session extends TypedEmitter<SessionEvents> {
       send: (message) => this.#send(message),
       deliver: (message) => this.emit('chat', message),
     }, welcome.chat);
+    this.files = new Files({
+      localId: () => this.local.id,
+      localName: welcome.you.name,
+      limits: welcome.limits,
+      httpBase: relayUrls(options.url).http,
+      sha256: options.sha256 ?? portableSha256,
+      connected: () => this.#state === 'connected',
+      send: (message) => this.#send(message),
+      sendFile: (packet) => this.#transport.sendFile(packet),
+      emit: (event, ...args) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+    }, welcome.files);
     this.#trackHost = {
       senderId: this.local.id,
-      sendMedia: (packet, droppable) => this.#state === 'connected' && transport.sendMedia(packet, droppable),
+      sendMedia: (packet, droppable) => this.#state === 'connected' && this.#transport.sendMedia(packet, droppable),
       setMuted: async (track, muted) => this.#send({ type: 'mute', trackId: track.id, muted }),
       unpublish: async (track) => {
         this.local.tracks.delete(track.id);
@@ -230,16 +293,29 @@ export class Session extends TypedEmitter<SessionEvents> {
       renderer: (track) => this.#media.renderer(track),
     };
     for (const info of welcome.participants) this.#addParticipant(info, false);
+    this.#attach(transport, early);
+    this.#setState('connected');
+    this.#startPing();
+  }
+
+  /** Takes the transport's events, after replaying what came with `welcome`. */
+  #attach(transport: Transport, early: Joined['early']): void {
     for (const item of early) {
       if ('control' in item) this.#onControl(item.control);
-      else this.#onMedia(item.media);
+      else if ('media' in item) this.#onMedia(item.media);
+      else this.files.handleChunk(item.file);
     }
-    transport.on('control', (message) => this.#onControl(message));
-    transport.on('media', (packet) => this.#onMedia(packet));
-    transport.on('protocolError', (error) => this.emit('error', error));
-    transport.on('closed', (error) => this.#onClosed(error));
-    this.#setState('connected');
-    this.#ping = setInterval(() => this.#tick(), welcome.pingIntervalMs ?? PING_INTERVAL_MS);
+    transport.on('control', (message) => transport === this.#transport && this.#onControl(message));
+    transport.on('media', (packet) => transport === this.#transport && this.#onMedia(packet));
+    transport.on('file', (bytes) => transport === this.#transport && this.files.handleChunk(bytes));
+    transport.on('protocolError', (error) => transport === this.#transport && this.emit('error', error));
+    transport.on('closed', (error) => transport === this.#transport && this.#onClosed(error));
+  }
+
+  #startPing(): void {
+    clearInterval(this.#ping);
+    this.#lastHeard = Date.now();
+    this.#ping = setInterval(() => this.#tick(), this.#pingIntervalMs);
     (this.#ping as { unref?: () => void }).unref?.();
   }
 
@@ -359,6 +435,10 @@ export class Session extends TypedEmitter<SessionEvents> {
   leave(): Promise<void> {
     this.#leaving ??= (async () => {
       if (this.#state === 'closed') return;
+      if (this.#state === 'reconnecting') {
+        this.#close(undefined);
+        return;
+      }
       this.#send({ type: 'leave' });
       this.#transport.close();
     })();
@@ -370,7 +450,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   }
 
   #send(message: ClientMessage): void {
-    if (this.#state !== 'closed') this.#transport.sendControl(message);
+    if (this.#state === 'connected') this.#transport.sendControl(message);
   }
 
   #setState(state: SessionState): void {
@@ -381,9 +461,11 @@ export class Session extends TypedEmitter<SessionEvents> {
   }
 
   #tick(): void {
+    if (this.#state !== 'connected') return;
     if (Date.now() - this.#lastHeard > PEER_TIMEOUT_MS + PING_INTERVAL_MS) {
+      const transport = this.#transport;
       this.#onClosed(ConnectionError.timeout('hearing from the relay', PEER_TIMEOUT_MS));
-      this.#transport.close();
+      transport.close();
       return;
     }
     this.#send({ type: 'ping', t: Date.now() });
@@ -391,18 +473,118 @@ export class Session extends TypedEmitter<SessionEvents> {
     for (const [id, entry] of this.#early) if (entry.at < limit) this.#early.delete(id);
   }
 
+  /** The connection ended: reconnect when it dropped, else close the session. */
   #onClosed(error: LanError | undefined): void {
+    if (this.#state === 'closed' || this.#state === 'reconnecting') return;
+    const reconnectMs = this.#options.reconnectTimeoutMs ?? 30_000;
+    if (this.#leaving || !error || FINAL_CODES.has(error.code) || reconnectMs <= 0) {
+      this.#close(error);
+      return;
+    }
+    this.#reconnecting = this.#reconnect(error, reconnectMs);
+  }
+
+  /**
+   * Gets the connection back: new transports until the relay welcomes us again, with the resume token
+   * so we stay the same participant. A relay that no longer knows us (it restarted, or the grace time
+   * passed) welcomes a new participant: that one leaves again and the session closes with the reason.
+   */
+  async #reconnect(cause: LanError, budgetMs: number): Promise<void> {
+    clearInterval(this.#ping);
+    this.#setState('reconnecting');
+    for (const request of this.#requests.values()) request.reject(ConnectionError.closed('the connection dropped; publish again'));
+    this.#requests.clear();
+    this.files.paused();
+    const deadline = Date.now() + budgetMs;
+    let delay = 100;
+    let last: LanError = cause;
+    while (Date.now() < deadline && this.#state === 'reconnecting' && !this.#leaving) {
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+      if (this.#state !== 'reconnecting' || this.#leaving) return;
+      let joined: Joined;
+      try {
+        joined = await handshake(this.#connect, this.#options, this.#resumeToken, Math.min(5000, Math.max(1000, deadline - Date.now())));
+      } catch (error) {
+        last = error instanceof LanError ? error : ConnectionError.closed(String(error));
+        if (FINAL_CODES.has(last.code)) break;
+        continue;
+      }
+      if (this.#state !== 'reconnecting' || this.#leaving) {
+        joined.transport.close();
+        return;
+      }
+      if (!joined.welcome.resumed || joined.welcome.you.id !== this.local.id) {
+        joined.transport.sendControl({ type: 'leave' });
+        joined.transport.close();
+        this.#close(new ConnectionError(ErrorCode.Closed,
+          'the relay no longer knows this participant (it restarted, or the connection was gone too long): join again'));
+        return;
+      }
+      this.#resumed(joined);
+      return;
+    }
+    if (this.#state === 'reconnecting') this.#close(last);
+  }
+
+  /** Back in, as the same participant: catch up on what changed while away, then carry on. */
+  #resumed(joined: Joined): void {
+    const { transport, welcome } = joined;
+    this.#transport = transport;
+    this.#resumeToken = welcome.resumeToken;
+    this.#pingIntervalMs = welcome.pingIntervalMs ?? PING_INTERVAL_MS;
+    const present = new Set(welcome.participants.map((p) => p.id));
+    for (const participant of [...this.#participants.values()]) {
+      if (!present.has(participant.id)) this.#participantLeft(participant.id, 'left');
+    }
+    for (const info of welcome.participants) {
+      const participant = this.#participants.get(info.id);
+      if (!participant) {
+        this.#addParticipant(info, true);
+        continue;
+      }
+      const tracks = new Set(info.tracks.map((t) => t.id));
+      for (const id of [...participant.tracks.keys()]) if (!tracks.has(id)) this.#removeTrack(id);
+      for (const t of info.tracks) {
+        const known = this.#tracks.get(t.id);
+        if (!known) this.#addTrack(t, true);
+        else if (known.muted !== t.muted) {
+          known.setMuted(t.muted);
+          this.emit('trackMuted', known, t.muted);
+        }
+      }
+    }
+    this.#setState('connected');
+    this.#attach(transport, joined.early);
+    this.#startPing();
+    this.chat.resumed(welcome.chat);
+    this.files.resumed(welcome.files ?? []);
+    for (const track of this.local.tracks.values()) track.requestKeyFrame();
+  }
+
+  #close(error: LanError | undefined): void {
     if (this.#state === 'closed') return;
     clearInterval(this.#ping);
     const reason = error ?? ConnectionError.closed('you left the meeting');
     for (const request of this.#requests.values()) request.reject(reason);
     this.#requests.clear();
     this.chat.close(reason);
+    this.files.close(reason);
     for (const track of this.local.tracks.values()) track.end();
     for (const track of this.#tracks.values()) track.end();
     this.#media.close();
     this.#setState('closed');
     this.emit('disconnected', this.#leaving ? undefined : error);
+  }
+
+  #participantLeft(id: string, reason: string): void {
+    const participant = this.#participants.get(id);
+    if (!participant) return;
+    for (const trackId of [...participant.tracks.keys()]) this.#removeTrack(trackId);
+    this.#participants.delete(participant.id);
+    this.#media.participantsChanged();
+    participant.leave();
+    this.emit('participantLeft', participant, reason);
   }
 
   #addParticipant(info: RelayMessageOf<'participantJoined'>['participant'], announce: boolean): void {
@@ -452,16 +634,9 @@ export class Session extends TypedEmitter<SessionEvents> {
       case 'participantJoined':
         this.#addParticipant(message.participant, true);
         return;
-      case 'participantLeft': {
-        const participant = this.#participants.get(message.participantId);
-        if (!participant) return;
-        for (const id of [...participant.tracks.keys()]) this.#removeTrack(id);
-        this.#participants.delete(participant.id);
-        this.#media.participantsChanged();
-        participant.leave();
-        this.emit('participantLeft', participant, message.reason);
+      case 'participantLeft':
+        this.#participantLeft(message.participantId, message.reason);
         return;
-      }
       case 'trackPublished':
         this.#addTrack(message.track, true);
         return;
@@ -496,19 +671,23 @@ export class Session extends TypedEmitter<SessionEvents> {
         const error = new RelayError(code, message.message);
         const requestId = message.requestId;
         if (requestId?.startsWith('chat:')) this.chat.handleError(Number(requestId.slice(5)), error);
+        else if (requestId && this.files.handleError(requestId, error)) return;
         else if (requestId && this.#requests.has(requestId)) {
           this.#requests.get(requestId)!.reject(error);
           this.#requests.delete(requestId);
         } else if (message.fatal) {
-          // Closed with the relay's reason first: the transport's own close event carries none.
+          // Handled with the relay's reason first: the transport's own close event carries none.
+          const transport = this.#transport;
           this.#onClosed(error);
-          this.#transport.close();
+          transport.close();
         } else this.emit('error', error);
         return;
       }
       case 'pong':
       case 'welcome':
         return;
+      default:
+        this.files.handleControl(message);
     }
   }
 

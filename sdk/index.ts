@@ -39,7 +39,7 @@ export function joinMeeting(options: BrowserJoinOptions): Promise<Session> {
   return (async () => {
     // Tell the others what this browser can decode, so publishers pick codecs that reach us.
     const decode = options.decode ?? await decodableCodecs(options.fallbacks);
-    return startSession(new WebSocketTransport(urls.ws, (url) => new Ctor(url)), { ...options, decode });
+    return startSession(() => new WebSocketTransport(urls.ws, (url) => new Ctor(url)), { ...options, decode });
   })();
 }
 
@@ -50,6 +50,11 @@ export {
   type EncodedFrame, type TrackRenderer, type RemoteFrame, type LocalTrackEvents, type RemoteTrackEvents, type LocalTrackStats,
 } from './Track.js';
 export { Chat, type ChatMessage } from './Chat.js';
+export {
+  Files, type SharedFile, type SharedFileState, type FileProgress, type FileEvents, type FileSource, type SendFileOptions, type DownloadOptions,
+} from './Files.js';
+export { safeFileName, checkFileName, MAX_FILE_NAME_CHARS } from './files/names.js';
+export { portableSha256, type Sha256, type Sha256Factory } from './files/sha256.js';
 export { LanError, ProtocolError, ConnectionError, RelayError, ErrorCode, isErrorCode } from './errors.js';
 export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
 export { Transport, type TransportEvents, type TransportKind } from './transport/Transport.js';
@@ -68,5 +73,5 @@ export { VideoRenderer, type VideoRendererEvents, type VideoRendererOptions, typ
 export { AudioPlayout, type AudioPlayoutEvents, type AudioPlayoutOptions, type AudioPlayoutState, type AudioTrackStats } from './media/AudioPlayout.js';
 export { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './media/JitterBuffer.js';
 export { SpeakerDetector, type SpeakerDetectorEvents, type SpeakerDetectorOptions } from './media/SpeakerDetector.js';
-export type { Codec, TrackKind, Limits, ParticipantInfo, TrackInfo, ChatMessageInfo } from './protocol/index.js';
+export type { Codec, TrackKind, Limits, ParticipantInfo, TrackInfo, ChatMessageInfo, FileInfo } from './protocol/index.js';
 export * as protocol from './protocol/index.js';

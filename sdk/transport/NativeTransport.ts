@@ -153,6 +153,7 @@ export class NativeTransport extends Transport {
     const parser = new FrameParser(64 * 1024 * 1024, (opcode, payload) => {
       try {
         if (opcode === Opcode.Text) this.emit('control', decodeRelayMessage(payload));
+        else if (payload[0] === PacketType.FileChunk) this.emit('file', payload);
         else this.emit('media', decodeMediaPacket(payload));
       } catch (error) {
         if (error instanceof ProtocolError) this.emit('protocolError', error);
@@ -232,6 +233,15 @@ export class NativeTransport extends Transport {
     tcp.write(packet);
     tcp.uncork();
     return true;
+  }
+
+  sendFile(packet: Uint8Array): void {
+    const tcp = this.#tcp;
+    if (this.#closed || !tcp?.writable) return;
+    tcp.cork();
+    tcp.write(binaryFrameHeader(packet.byteLength));
+    tcp.write(packet);
+    tcp.uncork();
   }
 
   close(): void {

@@ -12,6 +12,8 @@ export type TransportEvents = {
   control: [message: RelayMessage];
   /** A whole media frame from the relay. */
   media: [packet: MediaPacket];
+  /** A file chunk packet from the relay (decoded by the files manager). */
+  file: [bytes: Uint8Array];
   /** Something the relay sent could not be decoded (it is dropped). */
   protocolError: [error: LanError];
   /** The transport closed; `error` says why when it was not asked to. */
@@ -37,6 +39,8 @@ export abstract class Transport extends TypedEmitter<TransportEvents> {
    * connection is backed up (audio is never dropped).
    */
   abstract sendMedia(packet: Uint8Array, droppable: boolean): boolean;
+  /** Sends a file chunk packet (never dropped: the files manager paces it with the relay's acks). */
+  abstract sendFile(packet: Uint8Array): void;
   /** Called with the relay's `welcome`, before the session is handed to the user (native: binds UDP). */
   async ready(_welcome: RelayMessageOf<'welcome'>): Promise<void> {}
   /** Closes the connection. Idempotent. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { ConnectionError, type LanError, ProtocolError } from '../errors.js';
-import { decodeMediaPacket, decodeRelayMessage, encodeControl, type ClientMessage } from '../protocol/index.js';
+import { PacketType, decodeMediaPacket, decodeRelayMessage, encodeControl, type ClientMessage } from '../protocol/index.js';
 import { SENDER_VIDEO_HIGH_WATER, Transport } from './Transport.js';
 
 /** The subset of the WebSocket API the transport uses (browser `WebSocket` and `ws` both have it). */
@@ -105,6 +105,10 @@ export class WebSocketTransport extends Transport {
     return true;
   }
 
+  sendFile(packet: Uint8Array): void {
+    if (this.#ws?.readyState === OPEN) this.#ws.send(packet);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -132,7 +136,8 @@ export class WebSocketTransport extends Transport {
         const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data)
           ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
         if (!bytes) return;
-        this.emit('media', decodeMediaPacket(bytes));
+        if (bytes[0] === PacketType.FileChunk) this.emit('file', bytes);
+        else this.emit('media', decodeMediaPacket(bytes));
       }
     } catch (error) {
       if (error instanceof ProtocolError) this.emit('protocolError', error);
