@@ -303,6 +303,16 @@ export class Relay extends TypedEmitter<RelayEvents> {
     return this.#addresses;
   }
 
+  /** Uploads and downloads in progress. */
+  get fileTransfers(): { uploads: number; downloads: number } {
+    return this.#files?.activeTransfers ?? { uploads: 0, downloads: 0 };
+  }
+
+  /** Bytes of shared file content on disk (each content once, whatever the number of meetings sharing it). */
+  storedFileBytes(): Promise<number> {
+    return this.#files?.storedBytes() ?? Promise.resolve(0);
+  }
+
   /** The certificate in use (PEM), when TLS is on: give it to Node clients as `tls.ca`. */
   get certificate(): string | undefined {
     return this.#tlsMaterial?.cert;

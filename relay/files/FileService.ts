@@ -147,6 +147,7 @@ export class FileService {
         await upload.chain;
         if (upload.failed) throw upload.failed;
         upload.acked = upload.written;
+        this.#o.log('info', `"${meeting}": upload ${upload.id} of ${JSON.stringify(upload.name)} resumed at byte ${upload.written} of ${upload.size}`);
         peer.send({ type: 'fileUploadReady', requestId, uploadId: upload.id, offset: upload.written });
         return;
       }
@@ -297,6 +298,7 @@ export class FileService {
         id: randomId(), peer, file, handle, sent: message.offset, acked: message.offset, pumping: false, timer: undefined,
       };
       this.#downloads.set(download.id, download);
+      if (message.offset > 0) this.#o.log('info', `"${meeting}": download of file ${file.id} by ${peer.name} resumed at byte ${message.offset} of ${file.size}`);
       peer.send({ type: 'fileDownloadReady', requestId, transferId: download.id, file: this.#info(file), offset: message.offset });
       void this.#pump(download);
     } catch (error) {
