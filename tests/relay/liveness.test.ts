@@ -56,7 +56,7 @@ test('an SDK session is not removed by a relay with peerTimeoutMs 1500: its ping
   assert.equal(relay.rooms.get('Idle')?.peers.size, 2);
 });
 
-test('when the relay ends a session with a fatal error, disconnected carries that error', { timeout: 15_000 }, async (t) => {
+test('when the relay ends a session with a fatal error, disconnected carries that error; after a timeout the session resumes instead', { timeout: 20_000 }, async (t) => {
   const { relay, url } = await startRelay();
   const sessions: Session[] = [];
   t.after(async () => {
@@ -68,12 +68,24 @@ test('when the relay ends a session with a fatal error, disconnected carries tha
     const s = await join(url, 'Fatal', `Victim ${transport}`, { transport });
     sessions.push(s);
     const disconnected = s.waitFor('disconnected', { timeoutMs: 3000 });
-    relay.rooms.get('Fatal')!.peers.get(s.local.id)!.sendError(new RelayError('LAN_ERR_TIMEOUT', 'nothing heard'), { fatal: true });
+    relay.rooms.get('Fatal')!.peers.get(s.local.id)!.sendError(new RelayError('LAN_ERR_INVALID_MESSAGE', 'too many invalid messages'), { fatal: true });
     const [error] = await disconnected;
     assert.equal(s.state, 'closed');
     reasons[transport] = error?.code;
   }
-  assert.deepEqual(reasons, { websocket: 'LAN_ERR_TIMEOUT', native: 'LAN_ERR_TIMEOUT' }, 'disconnected says why on both transports');
+  assert.deepEqual(reasons, { websocket: 'LAN_ERR_INVALID_MESSAGE', native: 'LAN_ERR_INVALID_MESSAGE' }, 'disconnected says why on both transports');
+  // The relay cut a participant it had not heard from: that is the network, so the client comes back as itself.
+  for (const transport of ['websocket', 'native'] as const) {
+    const s = await join(url, 'Fatal', `Survivor ${transport}`, { transport });
+    sessions.push(s);
+    const states: string[] = [];
+    s.on('stateChanged', (state) => states.push(state));
+    const id = s.local.id;
+    relay.rooms.get('Fatal')!.peers.get(id)!.sendError(new RelayError('LAN_ERR_TIMEOUT', 'nothing heard'), { fatal: true });
+    await until(() => states.join() === 'reconnecting,connected', () => `reconnecting then connected (${states.join()})`, 5000);
+    assert.equal(s.local.id, id);
+    assert.equal(relay.rooms.get('Fatal')!.peers.get(id)?.closed, false, 'the relay holds the participant on the new connection');
+  }
 });
 
 test('a connection that does not join within joinTimeoutMs is closed, on WebSocket and TCP', { timeout: 15_000 }, async (t) => {
