@@ -11,6 +11,7 @@ import type { Session } from '../../sdk/index.js';
 import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { filesStyles } from './files.styles.js';
+import { safeFileName } from '../../sdk/files/names.js';
 import { formatSize, percent } from './format.js';
 
 /**
@@ -43,9 +44,9 @@ export interface FileItem {
 }
 
 /**
- * The file API a later SDK version adds as `session.files` (feature-detected, so this element
- * works with and without it). Events `fileOffered`, `fileProgress`, `fileCompleted`, `fileFailed`
- * (on the session, or on `session.files`) make the element re-read `list()`.
+ * What the element uses of `session.files` (feature-detected, so a session-like object without it, or
+ * a file API of the page's own, works too). Events `fileOffered`, `fileProgress`, `fileCompleted`,
+ * `fileFailed` (on the session, or on `session.files`) make the element re-read `list()`.
  * @internal
  */
 interface FilesApiLike {
@@ -95,10 +96,11 @@ const downloadIcon = html`<svg class="icon" viewBox="0 0 24 24" aria-hidden="tru
  * Files shared in the meeting: share files (a button, or drag and drop onto the element), see every
  * shared file with its size, who shared it and the progress of its upload or download, and download them.
  *
- * The SDK's file transfer is coming (`session.files`: `send(file)`, `list()`, `download(id)`, events
- * `fileOffered`, `fileProgress`, `fileCompleted`, `fileFailed`). When the session has it, the element
- * uses it and keeps `items` from `files.list()`. Until then (or with a transfer of your own) the element
- * is driven from outside: listen to `lan-file-send` and `lan-file-download`, and keep `items` up to date
+ * With a session, the element shares through `session.files` (`send(file)`, `list()`, `download(id)`;
+ * events `fileOffered`, `fileProgress`, `fileCompleted`, `fileFailed`) and keeps `items` from
+ * `files.list()`: uploads with their progress, files offered by others, downloads (verified against the
+ * file's SHA-256, then saved under a safe name). With a transfer of your own, cancel `lan-file-send` and
+ * `lan-file-download`, and keep `items` up to date
  * (or call `upsertItem()` / `updateItem()` / `removeItem()`).
  *
  * @example
@@ -271,7 +273,7 @@ export class LanFiles extends LitElement {
     if (!api || typeof api.download !== 'function') return;
     try {
       const result = await api.download(item.id);
-      if (result instanceof Blob) saveBlob(result, item.name);
+      if (result instanceof Blob) saveBlob(result, safeFileName(item.name));
     } catch (error) {
       this.#announce(`${item.name} could not be downloaded: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -145,43 +145,31 @@ describe('<lan-files>', () => {
     expect((await asked).detail).to.deep.equal({ id: 'f1' });
   });
 
-  it('uses session.files when the session has it', async () => {
+  it('shares and downloads through session.files: the sender sees its upload, the others get the offer and download it', async () => {
     const meeting = uniqueMeeting('files');
     const ana = await join(meeting, 'Ana');
-    // A stand-in for the file API a later SDK adds to Session (documented in the element).
-    const sent: File[] = [];
-    const downloads: string[] = [];
-    let list: unknown[] = [{ id: 'x1', name: 'agenda.md', size: 2_000, fromName: 'Ben', state: 'offered' }];
-    (ana as unknown as { files: unknown }).files = {
-      send: async (file: File) => {
-        sent.push(file);
-        list = [...list, { id: 'x2', name: file.name, size: file.size, fromName: 'Ana', state: 'uploading', progress: 0.5, local: true }];
-      },
-      list: () => list,
-      download: async (id: string) => {
-        downloads.push(id);
-      },
-    };
-    const el = await fixture<LanFiles>(html`<lan-files .session=${ana}></lan-files>`);
-    await waitUntil(() => el.items.length === 1, 'the element reads files.list()');
-    expect(el.shadowRoot!.querySelector('[part="name"]')!.textContent).to.equal('agenda.md');
+    const ben = await join(meeting, 'Ben');
+    const anaEl = await fixture<LanFiles>(html`<lan-files .session=${ana}></lan-files>`);
+    const benEl = await fixture<LanFiles>(html`<lan-files .session=${ben}></lan-files>`);
+    const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) & 255);
 
-    const input = el.shadowRoot!.querySelector<HTMLInputElement>('input[type="file"]')!;
-    input.files = filesOf(['mine.txt', 100]).files;
+    const input = anaEl.shadowRoot!.querySelector<HTMLInputElement>('input[type="file"]')!;
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'agenda.md', { type: 'text/markdown' }));
+    input.files = dt.files;
     input.dispatchEvent(new Event('change'));
-    await waitUntil(() => el.items.length === 2, 'the sent file is listed');
-    expect(sent.map((f) => f.name)).to.deep.equal(['mine.txt']);
-    await el.updateComplete;
-    expect(el.shadowRoot!.querySelector('[role="progressbar"]')!.getAttribute('aria-valuenow')).to.equal('50');
+    await waitUntil(() => anaEl.items.some((i) => i.name === 'agenda.md' && i.state === 'offered' && i.local), 'the sender lists its shared file');
+    await waitUntil(() => benEl.items.some((i) => i.name === 'agenda.md' && i.state === 'offered' && !i.local), 'the other side gets the offer');
+    const item = benEl.items.find((i) => i.name === 'agenda.md')!;
+    expect(item.size).to.equal(bytes.byteLength);
+    expect(item.from).to.equal('Ana');
+    await benEl.updateComplete;
+    expect(benEl.shadowRoot!.querySelector('[part="name"]')!.textContent).to.equal('agenda.md');
 
-    // A file event from the session refreshes the list.
-    list = list.map((f) => ((f as { id: string }).id === 'x2' ? { ...(f as object), state: 'done', progress: 1 } : f));
-    (ana as unknown as { emit(event: string): void }).emit('fileCompleted');
-    await waitUntil(() => el.items[1]?.state === 'done', 'the completed upload shows');
-
-    el.shadowRoot!.querySelector<HTMLButtonElement>('[part="download-button"]')!.click();
-    await waitUntil(() => downloads.length === 1, 'files.download() is called');
-    expect(downloads).to.deep.equal(['x1']);
+    benEl.shadowRoot!.querySelector<HTMLButtonElement>('[part="download-button"]')!.click();
+    await waitUntil(() => benEl.items.find((i) => i.id === item.id)?.state === 'done', 'the download completes');
+    const blob = await ben.files.download(item.id);
+    expect(new Uint8Array(await blob.arrayBuffer())).to.deep.equal(bytes);
   });
 
   it('fits 360 px wide and is accessible, light and dark', async () => {
