@@ -23,14 +23,28 @@ Options:
                       unless listening on localhost only; browsers need HTTPS for camera/mic)
   --cert <file>       your own TLS certificate (PEM), with --key
   --key <file>        its private key (PEM)
-  --data-dir <dir>    where the certificate (and later chat and files) are kept
+  --data-dir <dir>    where the certificate, chat history and shared files are kept
                       (default ${defaultDataDir()})
   --passcode <code>   every participant must give this passcode
+  --chat-history <n>  chat messages a late joiner gets (default 100)
+  --max-file-mb <n>   largest shared file, in MiB (default 4096)
+  --meeting-quota-mb <n>
+                      all shared files of one meeting, in MiB (default 20480)
+  --retention-hours <h>
+                      shared files of a meeting are deleted this long after it empties
+                      (default 24; 0 deletes them as soon as everyone has left)
   --version           print the version
   -h, --help          this help
 
 Ports 0 pick free ones. Stop with Ctrl-C: every participant is told and disconnected cleanly.
 `;
+
+function count(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new Error(`--${name} must be a number from 0 to ${max}, not "${value}"`);
+  return n;
+}
 
 function port(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -47,6 +61,8 @@ async function main(): Promise<number> {
         host: { type: 'string' }, port: { type: 'string' }, 'tcp-port': { type: 'string' }, 'udp-port': { type: 'string' },
         tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
         passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+        'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
+        'retention-hours': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -75,6 +91,12 @@ async function main(): Promise<number> {
       udpPort: port(args['udp-port'], 'udp-port', 8789),
       tls: args.cert && args.key ? await loadTls(args.cert, args.key) : ((args.tls ?? 'auto') as 'auto' | 'on' | 'off'),
       dataDir: args['data-dir'] ?? defaultDataDir(),
+      chatHistory: Math.floor(count(args['chat-history'], 'chat-history', 100, 10_000)),
+      fileRetentionMs: count(args['retention-hours'], 'retention-hours', 24, 24 * 365) * 3600_000,
+      limits: {
+        maxFileBytes: Math.floor(count(args['max-file-mb'], 'max-file-mb', 4096, 2 ** 30) * 1024 * 1024),
+        maxMeetingFileBytes: Math.floor(count(args['meeting-quota-mb'], 'meeting-quota-mb', 20480, 2 ** 30) * 1024 * 1024),
+      },
       log: (level, message) => (level === 'warn' ? process.stderr : process.stdout).write(`${new Date().toISOString()} ${message}\n`),
       ...(args.passcode !== undefined ? { passcode: args.passcode } : {}),
     };

@@ -129,6 +129,33 @@ test('lanconf-relay --help prints usage and exits 0; a bad flag exits 2', { time
   const badTls = runCli(t, ['--tls', 'maybe']);
   assert.equal(await withTimeout(badTls.exited, 10_000, '--tls maybe'), 2);
   assert.match(badTls.err(), /--tls must be auto, on or off/);
+
+  const badSize = runCli(t, ['--max-file-mb', 'lots']);
+  assert.equal(await withTimeout(badSize.exited, 10_000, '--max-file-mb lots'), 2);
+  assert.match(badSize.err(), /--max-file-mb must be a number/);
+  assert.match(help.out(), /--retention-hours/);
+});
+
+test('lanconf-relay file and chat flags reach the relay: the limits clients are told, the history a late joiner gets', { timeout: 30_000 }, async (t) => {
+  const data = await tempDir(t);
+  const cli = runCli(t, [...LOOPBACK, '--tls', 'off', '--data-dir', data, '--max-file-mb', '2', '--meeting-quota-mb', '5', '--chat-history', '2']);
+  const [, url] = await cli.waitFor(/(http:\/\/127\.0\.0\.1:\d+\/)/);
+  await cli.waitFor(/Press Ctrl-C to stop/);
+  const sessions: Session[] = [];
+  t.after(() => leaveAll(sessions));
+  const info = await (await fetch(new URL('.well-known/lanconf', url))).json() as { limits: { maxFileBytes: number; maxMeetingFileBytes: number } };
+  assert.equal(info.limits.maxFileBytes, 2 * 1024 * 1024);
+  assert.equal(info.limits.maxMeetingFileBytes, 5 * 1024 * 1024);
+  const ana = await join(url!, 'Flags', 'Ana');
+  sessions.push(ana);
+  for (const text of ['one', 'two', 'three']) await ana.chat.send(text);
+  const late = await join(url!, 'Flags', 'Late');
+  sessions.push(late);
+  assert.deepEqual(late.chat.messages.map((m) => m.text), ['two', 'three']);
+  assert.equal(late.limits.maxFileBytes, 2 * 1024 * 1024);
+  await leaveAll(sessions);
+  cli.child.kill('SIGTERM');
+  assert.equal(await withTimeout(cli.exited, 8000, 'the relay exiting'), 0);
 });
 
 test('lanconf-relay --tls on serves HTTPS with a self-signed certificate it keeps: the same fingerprint on the next start', { timeout: 40_000 }, async (t) => {
