@@ -49,6 +49,7 @@ export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'left';
  *
  * @csspart base - The whole meeting box.
  * @csspart header - The top bar: meeting name, participant count, sound button.
+ * @csspart reconnecting - The notice in the header while the session gets its connection back.
  * @csspart stage - The area around the video grid.
  * @csspart panel - The side panel (chat, files, people); a full-screen overlay on narrow screens.
  * @csspart panel-header - The side panel's title bar.
@@ -295,6 +296,9 @@ export class LanMeeting extends LitElement {
       ${session ? html`<span class="divider" aria-hidden="true"></span>
         <div class="title"><h1>${session.meeting}</h1><span class="sub">You are ${session.local.name}</span></div>
         <span class="spacer"></span>
+        ${session.state === 'reconnecting'
+          ? html`<span class="pill reconnecting" part="reconnecting" role="status">Connection lost — reconnecting…</span>`
+          : nothing}
         ${session.audioState === 'blocked'
           ? html`<button class="sound" @click=${() => void session.startAudio().catch(() => undefined)}>${icons.speaker} Turn on sound</button>`
           : nothing}

@@ -53,6 +53,7 @@ export const meetingStyles = css`
     padding: 4px 10px; border-radius: 999px; background: var(--_surface); border: 1px solid var(--_border);
   }
   .pill svg { width: 16px; height: 16px; }
+  .pill.reconnecting { color: var(--_text); border-color: var(--_accent); }
   button.sound { background: var(--_accent); color: var(--_on-accent); border-color: var(--_accent); display: inline-flex; align-items: center; gap: 6px; }
   button.sound svg { width: 18px; height: 18px; }
 

@@ -172,6 +172,33 @@ describe('the demo pages: <lan-meeting> in three browsers, and the separate elem
     await until(async () => (await grid(ben)).tiles.find((t) => t.participant === ids[0])?.mic === 'on', 'unmuted again', 5000);
   });
 
+  test('a cut connection shows "reconnecting" in the header, then the page carries on as the same participant with live video', async () => {
+    const [ana, ben] = pages as [Page, Page, Page];
+    // Record every appearance of the notice: the reconnect itself takes a fraction of a second.
+    await ben.evaluate(() => {
+      const w = window as unknown as { notices: string[] };
+      w.notices = [];
+      const m = document.querySelector('lan-meeting')!;
+      new MutationObserver(() => {
+        const pill = m.shadowRoot!.querySelector('[part~="reconnecting"]');
+        if (pill) w.notices.push(pill.textContent ?? '');
+      }).observe(m.shadowRoot!, { subtree: true, childList: true, characterData: true });
+    });
+    relay.relay.rooms.get('E2E')!.peers.get(ids[1]!)!.link.destroy();
+    await until(async () => (await ben.evaluate(() => (window as unknown as { notices: string[] }).notices)).length > 0,
+      'Ben\'s header shows the reconnecting notice', 5000);
+    assert.match((await ben.evaluate(() => (window as unknown as { notices: string[] }).notices))[0]!, /reconnecting/);
+    await until(async () => (await ben.evaluate(() => !document.querySelector('lan-meeting')!.shadowRoot!.querySelector('[part~="reconnecting"]'))),
+      'the notice goes away', 10_000);
+    assert.equal((await meetingState(ben)).id, ids[1], 'the same participant');
+    assert.equal((await meetingState(ben)).stage, 'joined');
+    const before = await framesByParticipant(ana);
+    await until(async () => ((await framesByParticipant(ana))[ids[1]!] ?? 0) > (before[ids[1]!] ?? 0) + 5, 'Ana sees Ben\'s video again', 10_000);
+    const back = await framesByParticipant(ben);
+    await until(async () => ((await framesByParticipant(ben))[ids[0]!] ?? 0) > (back[ids[0]!] ?? 0) + 5, 'Ben sees Ana\'s video again', 10_000);
+    assert.equal((await grid(ana)).tiles.length, 3, 'nobody left');
+  });
+
   test('sharing a screen switches every grid to the presenter layout', async () => {
     const [ana, ben, cleo] = pages as [Page, Page, Page];
     await press(ana, 'screen-button');
