@@ -45,6 +45,9 @@ export interface FileServiceOptions {
 
 /** An upload nobody touched for this long is abandoned (ms). */
 const UPLOAD_IDLE_MS = 10 * 60_000;
+/** Transfers one participant may have open at once: each holds a file handle and a window of data. */
+const MAX_UPLOADS_PER_PARTICIPANT = 4;
+const MAX_DOWNLOADS_PER_PEER = 8;
 /** A download is paused while the peer has this many bytes queued (its link decides the pace). */
 const DOWNLOAD_BACKLOG_BYTES = 2 * 1024 * 1024;
 
@@ -91,6 +94,8 @@ export class FileService {
   readonly #secret: Buffer;
   readonly #uploads = new Map<string, Upload>();
   readonly #downloads = new Map<string, Download>();
+  /** Transfers accepted and still opening their file (counted against the limits like open ones). */
+  readonly #opening = new Map<string, { count: number; bytes: number }>();
   #lastRetention = 0;
   #closed = false;
 
@@ -153,10 +158,15 @@ export class FileService {
       }
       const name = checkName(message.name);
       const limits = this.#o.limits;
+      const uploading = [...this.#uploads.values()].filter((u) => u.owner === peer.id && u.meeting === meeting).length +
+        (this.#opening.get(`u ${meeting} ${peer.id}`)?.count ?? 0);
+      if (uploading >= MAX_UPLOADS_PER_PARTICIPANT) {
+        throw new RelayError(ErrorCode.RateLimited, `at most ${MAX_UPLOADS_PER_PARTICIPANT} uploads at once per participant; wait for one to finish`);
+      }
       if (message.size > limits.maxFileBytes) {
         throw new RelayError(ErrorCode.TooLarge, `a file of ${message.size} bytes exceeds the limit of ${limits.maxFileBytes} bytes`);
       }
-      let reserved = this.#o.store.meetingBytes(meeting);
+      let reserved = this.#o.store.meetingBytes(meeting) + (this.#opening.get(`q ${meeting}`)?.bytes ?? 0);
       for (const u of this.#uploads.values()) if (u.meeting === meeting) reserved += u.size;
       if (reserved + message.size > limits.maxMeetingFileBytes) {
         throw new RelayError(ErrorCode.QuotaExceeded,
@@ -164,7 +174,13 @@ export class FileService {
       }
       const id = randomId();
       const path = join(this.#partial, id);
-      const handle = await open(path, 'wx', 0o600);
+      const release = this.#reserve([`u ${meeting} ${peer.id}`, `q ${meeting}`], message.size);
+      let handle: FileHandle;
+      try {
+        handle = await open(path, 'wx', 0o600);
+      } finally {
+        release();
+      }
       const upload: Upload = {
         id, meeting, owner: peer.id, ownerName: peer.name, name, size: message.size, path, peer, handle,
         hash: createHash('sha256'), received: 0, written: 0, acked: 0, chain: Promise.resolve(), failed: undefined,
@@ -293,7 +309,22 @@ export class FileService {
       if (message.offset > file.size) {
         throw new RelayError(ErrorCode.BadOffset, `offset ${message.offset} is past the end of ${file.size}-byte file ${file.id}`);
       }
-      const handle = await open(this.#blobPath(file.sha256), 'r');
+      const key = `d ${peerKey(peer)}`;
+      const downloading = [...this.#downloads.values()].filter((d) => d.peer === peer).length + (this.#opening.get(key)?.count ?? 0);
+      if (downloading >= MAX_DOWNLOADS_PER_PEER) {
+        throw new RelayError(ErrorCode.RateLimited, `at most ${MAX_DOWNLOADS_PER_PEER} downloads at once per connection; wait for one to finish`);
+      }
+      const release = this.#reserve([key], 0);
+      let handle: FileHandle;
+      try {
+        handle = await open(this.#blobPath(file.sha256), 'r');
+      } finally {
+        release();
+      }
+      if (peer.closed) {
+        await handle.close();
+        return;
+      }
       const download: Download = {
         id: randomId(), peer, file, handle, sent: message.offset, acked: message.offset, pumping: false, timer: undefined,
       };
@@ -480,6 +511,24 @@ export class FileService {
     this.#uploads.clear();
   }
 
+  /** Counts a transfer that is opening its file under `keys` (and `bytes` of quota); returns the release. */
+  #reserve(keys: string[], bytes: number): () => void {
+    for (const key of keys) {
+      const entry = this.#opening.get(key) ?? { count: 0, bytes: 0 };
+      entry.count++;
+      entry.bytes += bytes;
+      this.#opening.set(key, entry);
+    }
+    return () => {
+      for (const key of keys) {
+        const entry = this.#opening.get(key)!;
+        entry.count--;
+        entry.bytes -= bytes;
+        if (entry.count === 0) this.#opening.delete(key);
+      }
+    };
+  }
+
   #blobPath(sha256: string): string {
     // Only ever a hash we computed: 64 hex characters, so never a path of someone's choosing.
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new RelayError(ErrorCode.Internal, 'not a SHA-256');
@@ -495,6 +544,14 @@ export class FileService {
     const url = `/files/${file.id}/${encodeURIComponent(safeFileName(file.name))}?m=${encodeURIComponent(meeting)}&t=${this.#token(meeting, file.id)}`;
     return { ...rest, url };
   }
+}
+
+const peerKeys = new WeakMap<FilePeer, string>();
+/** A key per connection (downloads belong to a connection, not a participant). */
+function peerKey(peer: FilePeer): string {
+  let key = peerKeys.get(peer);
+  if (!key) peerKeys.set(peer, (key = randomId()));
+  return key;
 }
 
 function checkName(name: string): string {

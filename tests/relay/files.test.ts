@@ -359,6 +359,34 @@ test('limits: oversize files, the meeting quota, a wrong hash, offsets past the 
   assert.equal((await b.chat.send('all fine')).text, 'all fine');
 });
 
+test('a client that opens downloads and never acknowledges them gets eight, each held to its window, then a clear refusal', { timeout: 30_000 }, async (t) => {
+  const relay = await startRelay();
+  const sessions: Session[] = [];
+  const raws: RawWs[] = [];
+  t.after(async () => {
+    for (const r of raws) r.close();
+    await leaveAll(sessions);
+    await relay.relay.close();
+  });
+  const a = await join(relay.url, 'Hog', 'Ana', { transport: 'native' });
+  sessions.push(a);
+  const file = generated(24, MiB, 12);
+  const shared = await a.files.send(file.stream(), { name: 'big.bin', size: file.size });
+  const { client: raw } = await RawWs.join(relay.wsUrl, 'Hog', 'Hog');
+  raws.push(raw);
+  for (let i = 0; i < 9; i++) raw.sendJson({ type: 'fileDownload', requestId: `hog${i}`, fileId: shared.id, offset: 0 });
+  const refused = await raw.next('error', 5000, (m) => m.requestId === 'hog8');
+  assert.equal(refused.code, 'LAN_ERR_RATE_LIMITED');
+  assert.match(String(refused.message), /at most 8 downloads/);
+  assert.equal(raw.messages.filter((m) => m.type === 'fileDownloadReady').length, 8);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(relay.relay.fileTransfers.downloads, 8, 'the eight wait for acknowledgements');
+  // Without acks each download stops at its window: 8 × 8 MiB, not 8 × 24 MiB.
+  const received = raw.badBinary.reduce((n, b) => n + b.byteLength, 0);
+  assert.ok(received <= 8 * (8 * MiB + 64 * 1024) && received >= 8 * 4 * MiB, `received ${received} bytes`);
+  assert.equal((await a.chat.send('the relay serves on')).text, 'the relay serves on');
+});
+
 test('files of a meeting are removed once it has been empty for the retention time', { timeout: 30_000 }, async (t) => {
   const relay = await startRelay({ fileRetentionMs: 500 });
   const sessions: Session[] = [];
