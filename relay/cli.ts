@@ -8,11 +8,15 @@ import { parseArgs } from 'node:util';
 import { Relay, type RelayOptions } from './Relay.js';
 import { loadTls } from './tls.js';
 import { defaultDataDir, packageVersion } from './paths.js';
+import { runDevices, runJoin } from './joinCommand.js';
 
 const HELP = `lanconf-relay — video conferencing for your LAN, no internet needed
 
 Usage:
-  lanconf-relay [options]
+  lanconf-relay [options]                      run the relay
+  lanconf-relay join <url> --meeting M --name N [--screen] [--mic] [--speaker] [--camera]
+                                               join a meeting from this machine (see join --help)
+  lanconf-relay devices                        list what this machine can share
 
 Options:
   --host <addr>       address to listen on (default 0.0.0.0: the whole LAN)
@@ -53,7 +57,27 @@ function port(value: string | undefined, name: string, fallback: number): number
   return n;
 }
 
+const printer = {
+  line: (text: string) => void process.stdout.write(`${text}\n`),
+  error: (text: string) => void process.stderr.write(`${text}\n`),
+};
+
+/** Resolves on the first Ctrl-C or SIGTERM. */
+function stopSignal(onStop?: (signal: string) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      onStop?.(signal);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
 async function main(): Promise<number> {
+  const command = process.argv[2];
+  if (command === 'join') return runJoin(process.argv.slice(3), printer, stopSignal());
+  if (command === 'devices') return runDevices(process.argv.slice(3), printer);
   let args;
   try {
     args = parseArgs({
@@ -126,14 +150,7 @@ async function main(): Promise<number> {
   if (options.passcode !== undefined) out.write('A passcode is required to join.\n');
   out.write('Press Ctrl-C to stop.\n');
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      out.write(`\n${signal}: closing every connection…\n`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await stopSignal((signal) => out.write(`\n${signal}: closing every connection…\n`));
   await relay.close();
   out.write('lanconf relay stopped.\n');
   return 0;

@@ -1,0 +1,246 @@
+/**
+ * `lanconf-relay join <url> --meeting M --name N [--screen[=display]] [--mic[=device]] [--speaker[=device]]
+ * [--camera[=device]]`: a native host in a meeting, without a browser. Shares what was asked through the
+ * capture adapters, prints who is there and the chat, sends typed lines as chat, joins again when the relay
+ * restarts, leaves cleanly on Ctrl-C. And `lanconf-relay devices`: what each adapter can use here.
+ * @module
+ * @internal
+ */
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { LanError } from '../sdk/errors.js';
+import { joinMeeting, type NodeJoinOptions } from '../sdk/node.js';
+import type { Session } from '../sdk/Session.js';
+import {
+  listAllDevices, playSpeaker, shareCamera, shareMicrophone, shareScreen, type CaptureShare, type SpeakerOutput,
+} from './capture/index.js';
+
+export const JOIN_HELP = `lanconf-relay join — join a meeting from this machine, sharing its screen, microphone, camera, speaker
+
+Usage:
+  lanconf-relay join <url> --meeting <id> --name <name> [options]
+
+Options:
+  --meeting <id>        the meeting to join
+  --name <name>         the name others see
+  --passcode <code>     the relay's passcode, if it has one
+  --screen[=<display>]  share a screen (default: the primary display)
+  --mic[=<device>]      share a microphone (default: the default input)
+  --speaker[=<device>]  play the meeting's audio (default: the default output)
+  --camera[=<device>]   share a camera (default: the first one)
+  --transport <t>       native (TCP + UDP, default) or websocket
+  --ca <file>           trust this certificate (a relay's self-signed cert.pem)
+  --insecure            do not check the relay's certificate (prefer --ca)
+  -h, --help            this help
+
+Typed lines are sent as chat. Ctrl-C leaves the meeting. "lanconf-relay devices" lists what can be shared.
+`;
+
+const SHARES = ['screen', 'mic', 'speaker', 'camera'] as const;
+type ShareName = (typeof SHARES)[number];
+type Running = CaptureShare | SpeakerOutput;
+
+/** `--screen` alone means "the default": parseArgs wants a value, so it becomes `--screen=`. */
+function withOptionalValues(argv: string[]): string[] {
+  return argv.map((a) => (SHARES.some((s) => a === `--${s}`) ? `${a}=` : a));
+}
+
+interface Out {
+  line(text: string): void;
+  error(text: string): void;
+}
+
+const clock = (ts: number) => new Date(ts).toTimeString().slice(0, 5);
+
+function size(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** Starts each requested share in `session`; reports each failure; returns what runs. */
+async function startShares(session: Session, wanted: Partial<Record<ShareName, string>>, out: Out): Promise<{ running: Running[]; failed: number }> {
+  const running: Running[] = [];
+  let failed = 0;
+  const opts = (device: string | undefined) => (device ? { device } : {});
+  const starts: Record<ShareName, (device: string | undefined) => Promise<Running>> = {
+    screen: (d) => shareScreen(session, opts(d)),
+    mic: (d) => shareMicrophone(session, opts(d)),
+    camera: (d) => shareCamera(session, opts(d)),
+    speaker: (d) => playSpeaker(session, opts(d)),
+  };
+  for (const name of SHARES) {
+    if (!(name in wanted)) continue;
+    try {
+      const share = await starts[name](wanted[name] || undefined);
+      const events = share as unknown as { on(event: 'error' | 'ended', listener: (e?: LanError) => void): void };
+      events.on('error', (e) => out.error(`${name}: ${e?.message}`));
+      events.on('ended', (e) => {
+        if (e) out.error(`${name} stopped: ${e.message}`);
+      });
+      running.push(share);
+      out.line(name === 'speaker' ? 'Playing the meeting\'s audio.' : `Sharing ${name === 'mic' ? 'the microphone' : `the ${name}`}.`);
+    } catch (error) {
+      failed++;
+      out.error(`Cannot share ${name === 'mic' ? 'the microphone' : `the ${name}`}: ${(error as Error).message}`);
+    }
+  }
+  return { running, failed };
+}
+
+/** Prints the meeting's life: who is there, who comes and goes, the chat, shared files. */
+function narrate(session: Session, out: Out): void {
+  const names = [...session.participants.values()].map((p) => p.name);
+  out.line(`Joined "${session.meeting}" as ${session.local.name}. ${names.length ? `In the meeting: ${names.join(', ')}.` : 'Nobody else is here yet.'}`);
+  for (const m of session.chat.messages) out.line(`[${clock(m.timestamp)}] ${m.name}: ${m.text}`);
+  session.on('participantJoined', (p) => out.line(`+ ${p.name} joined`));
+  session.on('participantLeft', (p) => out.line(`- ${p.name} left`));
+  session.on('chat', (m) => {
+    if (!m.local) out.line(`[${clock(m.timestamp)}] ${m.name}: ${m.text}`);
+  });
+  session.on('fileOffered', (f) => {
+    if (!f.local) out.line(`${f.fromName} shared ${JSON.stringify(f.name)} (${size(f.size)}): ${f.url ?? ''}`);
+  });
+  session.on('stateChanged', (state) => {
+    if (state === 'reconnecting') out.line('Connection lost; reconnecting…');
+    else if (state === 'connected') out.line('Reconnected.');
+  });
+}
+
+/**
+ * Runs `join`. Resolves with the exit code: 0 after Ctrl-C, 2 for bad arguments, 1 when it could not
+ * join, or when shares were asked for and none could start.
+ */
+export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: withOptionalValues(argv),
+      options: {
+        meeting: { type: 'string' }, name: { type: 'string' }, passcode: { type: 'string' },
+        screen: { type: 'string' }, mic: { type: 'string' }, speaker: { type: 'string' }, camera: { type: 'string' },
+        transport: { type: 'string' }, ca: { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    out.error(`lanconf-relay join: ${(error as Error).message}\nTry lanconf-relay join --help`);
+    return 2;
+  }
+  const v = args.values;
+  if (v.help) {
+    out.line(JOIN_HELP);
+    return 0;
+  }
+  const url = args.positionals[0];
+  const problem = !url ? 'give the relay\'s URL (as printed by lanconf-relay)'
+    : args.positionals.length > 1 ? `unexpected ${JSON.stringify(args.positionals[1])}`
+      : !v.meeting ? '--meeting is required' : !v.name ? '--name is required'
+        : v.transport && v.transport !== 'native' && v.transport !== 'websocket' ? '--transport must be native or websocket' : undefined;
+  if (problem) {
+    out.error(`lanconf-relay join: ${problem}\nTry lanconf-relay join --help`);
+    return 2;
+  }
+  let ca: string | undefined;
+  if (v.ca) {
+    try {
+      ca = await readFile(v.ca, 'utf8');
+    } catch (error) {
+      out.error(`lanconf-relay join: cannot read --ca ${v.ca}: ${(error as Error).message}`);
+      return 2;
+    }
+  }
+  const wanted: Partial<Record<ShareName, string>> = {};
+  for (const name of SHARES) if (v[name] !== undefined) wanted[name] = v[name];
+  const options: NodeJoinOptions = {
+    url: url!, meeting: v.meeting!, name: v.name!, transport: (v.transport as 'native' | 'websocket' | undefined) ?? 'native',
+    ...(v.passcode !== undefined ? { passcode: v.passcode } : {}),
+    ...(ca || v.insecure ? { tls: { ...(ca ? { ca } : {}), ...(v.insecure ? { insecure: true } : {}) } } : {}),
+  };
+
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  let session: Session | undefined;
+  let running: Running[] = [];
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on('line', (text) => {
+    const line = text.trim();
+    if (!line || !session || session.state === 'closed') return;
+    session.chat.send(line).catch((error: Error) => out.error(`chat not sent: ${error.message}`));
+  });
+  try {
+    let first = true;
+    let delay = 1000;
+    while (!stopped) {
+      try {
+        session = await Promise.race([joinMeeting(options), stop.then(() => undefined)]);
+      } catch (error) {
+        const e = error as LanError;
+        if (first) {
+          out.error(`Cannot join: ${e.message}`);
+          return 1;
+        }
+        out.error(`Cannot join again yet (${e.message}); retrying in ${delay / 1000} s`);
+        await Promise.race([new Promise((r) => setTimeout(r, delay)), stop]);
+        delay = Math.min(delay * 2, 10_000);
+        continue;
+      }
+      if (!session) break;
+      delay = 1000;
+      narrate(session, out);
+      const started = await startShares(session, wanted, out);
+      running = started.running;
+      if (first && started.failed > 0 && started.running.length === 0) {
+        out.error('Nothing could be shared.');
+        await session.leave();
+        return 1;
+      }
+      first = false;
+      const ended = new Promise<LanError | undefined>((resolve) => session!.once('disconnected', resolve));
+      const why = await Promise.race([ended, stop.then(() => 'stop' as const)]);
+      if (why === 'stop') break;
+      await Promise.all(running.map((r) => r.stop().catch(() => {})));
+      running = [];
+      out.error(`Disconnected: ${why?.message ?? 'the connection closed'}. Joining again…`);
+    }
+    return 0;
+  } finally {
+    lines.close();
+    await Promise.all(running.map((r) => r.stop().catch(() => {})));
+    if (session && session.state !== 'closed') {
+      await session.leave();
+      out.line(`Left "${session.meeting}".`);
+    }
+  }
+}
+
+/** Runs `devices`: every adapter's devices, or why it cannot run here. Exit code 0. */
+export async function runDevices(argv: string[], out: Out): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    out.line('lanconf-relay devices — list the screens, cameras, microphones and speakers this machine can share\n\nUsage:\n  lanconf-relay devices\n');
+    return 0;
+  }
+  if (argv.length > 0) {
+    out.error(`lanconf-relay devices: unexpected ${JSON.stringify(argv[0])}`);
+    return 2;
+  }
+  const all = await listAllDevices();
+  const flag = { screen: '--screen', camera: '--camera', microphone: '--mic', speaker: '--speaker' } as const;
+  for (const key of ['screen', 'camera', 'microphone', 'speaker'] as const) {
+    const report = all[key];
+    out.line(`${key} (${flag[key]}=<id>):`);
+    if (!report.available) {
+      out.line(`  unavailable: ${report.error.message}`);
+      continue;
+    }
+    for (const d of report.devices) out.line(`  ${d.id}${d.name && d.name !== d.id ? `  ${d.name}` : ''}${d.isDefault ? '  (default)' : ''}${d.details ? `  — ${d.details}` : ''}`);
+  }
+  return 0;
+}
