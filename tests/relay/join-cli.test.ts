@@ -1,0 +1,126 @@
+// `lanconf-relay join` as a user runs it: a child process with a terminal-like stdin, against a real relay.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join as joinPath, resolve } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Session } from '../../sdk/Session.js';
+import { join, leaveAll, startRelay, until, withTimeout } from '../helpers.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface JoinCli {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | string>;
+  type(line: string): void;
+  waitFor(re: RegExp, timeoutMs?: number, stream?: 'out' | 'err'): Promise<RegExpMatchArray>;
+}
+
+function runJoin(t: TestContext, args: string[], env: Record<string, string | undefined> = {}): JoinCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', 'join', ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return {
+    child, exited, out: () => out, err: () => err,
+    type: (line) => child.stdin!.write(`${line}\n`),
+    async waitFor(re, timeoutMs = 15_000, stream = 'out') {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = (stream === 'out' ? out : err).match(re);
+        if (m) return m;
+        if (child.exitCode !== null) throw new Error(`join exited (${child.exitCode}) before printing ${re}:\n${out}\n${err}`);
+        if (Date.now() > deadline) throw new Error(`no ${re} within ${timeoutMs} ms:\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+}
+
+test('join: presence and chat both ways, a new session after the relay restarts, Ctrl-C leaves with exit 0', { timeout: 90_000 }, async (t) => {
+  const dataDir = mkdtempSync(joinPath(tmpdir(), 'lanconf-join-'));
+  let relay = await startRelay({ dataDir });
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    await relay.relay.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const ana = await join(relay.url, 'Room 1', 'Ana');
+  sessions.push(ana);
+  await ana.chat.send('before the kiosk came');
+
+  const cli = runJoin(t, [relay.url, '--meeting', 'Room 1', '--name', 'Kiosk']);
+  await cli.waitFor(/Joined "Room 1" as Kiosk\. In the meeting: Ana\./);
+  await cli.waitFor(/Ana: before the kiosk came/);
+  await until(() => [...ana.participants.values()].some((p) => p.name === 'Kiosk'), 'Ana sees the kiosk', 10_000);
+  const kioskId = [...ana.participants.values()].find((p) => p.name === 'Kiosk')!.id;
+  assert.equal(ana.tracks.size, 0, 'nothing shared when nothing was asked');
+
+  await ana.chat.send('hello kiosk');
+  await cli.waitFor(/\[\d\d:\d\d\] Ana: hello kiosk/);
+  cli.type('hello from the kiosk');
+  await until(() => ana.chat.messages.some((m) => m.from === kioskId && m.text === 'hello from the kiosk'), 'the typed line reaches Ana as chat', 10_000);
+  const bo = await join(relay.url, 'Room 1', 'Bo', { transport: 'native' });
+  sessions.push(bo);
+  await cli.waitFor(/\+ Bo joined/);
+  await bo.leave();
+  await cli.waitFor(/- Bo left/);
+
+  // The relay restarts on the same ports: the kiosk joins again by itself.
+  const { port, tcpPort, udpPort } = relay.addresses;
+  await leaveAll(sessions);
+  sessions.length = 0;
+  await relay.relay.close();
+  await cli.waitFor(/Disconnected: .*Joining again/, 10_000, 'err');
+  relay = await startRelay({ dataDir, port, tcpPort, udpPort });
+  const back = await join(relay.url, 'Room 1', 'Ana again');
+  sessions.push(back);
+  await until(() => [...back.participants.values()].some((p) => p.name === 'Kiosk'), 'the kiosk is back after the restart', 20_000);
+  await until(() => (cli.out().match(/Joined "Room 1" as Kiosk\./g) ?? []).length === 2, 'the kiosk printed its second join', 5000);
+  assert.match(cli.out(), /Ana: hello from the kiosk/, 'the history came back with the relay');
+  cli.type('after the restart');
+  await until(() => back.chat.messages.some((m) => m.name === 'Kiosk' && m.text === 'after the restart'), 'chat works after the rejoin', 10_000);
+
+  cli.child.kill('SIGINT');
+  assert.equal(await withTimeout(cli.exited, 10_000, 'join exiting on Ctrl-C'), 0);
+  assert.match(cli.out(), /Left "Room 1"\./);
+  await until(() => ![...back.participants.values()].some((p) => p.name === 'Kiosk'), 'the kiosk left the meeting', 5000);
+});
+
+test('join: bad arguments exit 2; an unreachable relay exits 1; asking only for what cannot be shared exits 1 with the reason', { timeout: 60_000 }, async (t) => {
+  const noUrl = runJoin(t, ['--meeting', 'M', '--name', 'N']);
+  assert.equal(await withTimeout(noUrl.exited, 10_000, 'no URL'), 2);
+  assert.match(noUrl.err(), /give the relay's URL/);
+  const noName = runJoin(t, ['http://127.0.0.1:1', '--meeting', 'M']);
+  assert.equal(await withTimeout(noName.exited, 10_000, 'no name'), 2);
+  assert.match(noName.err(), /--name is required/);
+  const help = runJoin(t, ['--help']);
+  assert.equal(await withTimeout(help.exited, 10_000, '--help'), 0);
+  assert.match(help.out(), /--screen\[=<display>\]/);
+
+  const unreachable = runJoin(t, ['http://127.0.0.1:9', '--meeting', 'M', '--name', 'N']);
+  assert.equal(await withTimeout(unreachable.exited, 20_000, 'unreachable'), 1);
+  assert.match(unreachable.err(), /Cannot join: .*127\.0\.0\.1:9/);
+
+  const relay = await startRelay();
+  t.after(() => relay.relay.close());
+  const watcher = await join(relay.url, 'Nothing', 'Watcher');
+  t.after(() => watcher.leave());
+  const noDisplay = runJoin(t, [relay.url, '--meeting', 'Nothing', '--name', 'Headless', '--screen'], { DISPLAY: '' });
+  assert.equal(await withTimeout(noDisplay.exited, 30_000, 'nothing to share'), 1);
+  assert.match(noDisplay.err(), /Cannot share the screen: .*display/i);
+  assert.match(noDisplay.err(), /Nothing could be shared/);
+  await until(() => [...watcher.participants.values()].every((p) => p.name !== 'Headless'), 'the host left again', 5000);
+});
