@@ -1,6 +1,7 @@
 /**
  * The lanconf relay as a library: `new Relay(options).listen()`. The `lanconf-relay` command is a thin
- * wrapper around it.
+ * wrapper around it. Also the capture adapters a native host shares its screen, microphone, camera and
+ * speaker with (`shareScreen`, `shareMicrophone`, `shareCamera`, `playSpeaker`, `listAllDevices`).
  *
  * @example
  * ```ts
@@ -14,3 +15,4 @@ export { Relay, type RelayOptions, type RelayAddresses, type RelayEvents, type R
 export { Room } from './Room.js';
 export { Peer, type PeerStats, type RelayTrack } from './Peer.js';
 export { DEFAULT_LIMITS, type Limits } from '../sdk/protocol/index.js';
+export * from './capture/index.js';
