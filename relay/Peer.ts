@@ -325,7 +325,7 @@ export class Peer {
   #allow(message: ClientMessage): boolean {
     // Flow-control acks come with the data (one per megabyte or so), not from a person: they are paced
     // by the transfer, and an ack out of place is refused by the file service.
-    if (message.type === 'fileAck') return true;
+    if (message.type === 'fileAck' && this.#host.files?.isDownloadOf(this, message.transferId)) return true;
     const now = Date.now();
     const rate = this.#host.limits.maxControlPerSecond;
     this.#tokens = Math.min(rate * 2, this.#tokens + ((now - this.#lastRefill) / 1000) * rate);

@@ -14,7 +14,7 @@ import { WebSocketServer } from 'ws';
 import { ErrorCode, RelayError } from '../sdk/errors.js';
 import { TypedEmitter } from '../sdk/TypedEmitter.js';
 import {
-  DEFAULT_LIMITS, DEFAULT_UDP_PAYLOAD, FRAME_HEADER_BYTES, MEDIA_HEADER_BYTES, PacketType, PEER_TIMEOUT_MS, PING_INTERVAL_MS,
+  DEFAULT_LIMITS, DEFAULT_UDP_PAYLOAD, FRAME_HEADER_BYTES, MAX_FILE_CHUNK_BYTES, MEDIA_HEADER_BYTES, PacketType, PEER_TIMEOUT_MS, PING_INTERVAL_MS,
   PROTOCOL_VERSION, UDP_BIND_ACK, UDP_TOKEN_BYTES, decodeUdpBind, randomId, randomToken,
   type ClientMessageOf, type Limits,
 } from '../sdk/protocol/index.js';
@@ -149,6 +149,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #roomHost: RoomHost;
   /** Participants whose connection dropped, held for a resume, by resume token. */
   readonly #held = new Map<string, { peer: Peer; until: number }>();
+  /** Joined participants by their current resume token. */
+  readonly #byResumeToken = new Map<string, Peer>();
   #store: Store | undefined;
   #files: FileService | undefined;
   #http: HttpServer | undefined;
@@ -246,7 +248,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#http.requestTimeout = 30_000;
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: this.limits.maxFrameBytes + MEDIA_HEADER_BYTES + 1024,
+      maxPayload: Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES + 1024,
       perMessageDeflate: false,
     });
     this.#http.on('upgrade', (req, socket, head) => {
@@ -264,7 +266,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
     const onTcp = (socket: Socket) => {
       if (this.#closed) return socket.destroy();
-      this.#accept(new TcpLink(socket, Math.max(this.limits.maxControlBytes, this.limits.maxFrameBytes + MEDIA_HEADER_BYTES) + FRAME_HEADER_BYTES));
+      this.#accept(new TcpLink(socket, Math.max(this.limits.maxControlBytes, Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES) + FRAME_HEADER_BYTES));
     };
     this.#tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, onTcp) : createTcpServer(onTcp);
     this.#tcp.on('tlsClientError', () => { /* a failed handshake only affects that socket */ });
@@ -383,9 +385,10 @@ export class Relay extends TypedEmitter<RelayEvents> {
       peer.sendError(new RelayError(ErrorCode.InvalidMessage, `join says transport "${message.transport}" on a ${peer.link.transport} connection`), { fatal: true });
       return;
     }
-    const held = message.resume !== undefined ? this.#held.get(message.resume) : undefined;
-    if (held && held.peer.room?.id === message.meeting && held.peer.room.peers.get(held.peer.id) === held.peer) {
-      this.#resume(peer, held.peer, message);
+    const previous = message.resume !== undefined ? this.#held.get(message.resume)?.peer ?? this.#byResumeToken.get(message.resume) : undefined;
+    if (previous && previous.room?.id === message.meeting && previous.room.peers.get(previous.id) === previous) {
+      // Held after a drop, or still thought alive (the client saw the drop first): the new connection takes over.
+      this.#resume(peer, previous, message);
       return;
     }
     let room = this.#rooms.get(message.meeting);
@@ -414,7 +417,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
       this.#udpTokens.set(peer.udpToken, peer);
       udp = { port: this.#addresses.udpPort, token: peer.udpToken, payloadSize: peer.udpPayloadSize };
     }
+    if (peer.resumeToken) this.#byResumeToken.delete(peer.resumeToken);
     peer.resumeToken = randomToken(24);
+    this.#byResumeToken.set(peer.resumeToken, peer);
     const others = [...room.peers.values()].filter((p) => p.id !== peer.id).map((p) => p.info());
     peer.send({
       type: 'welcome', v: PROTOCOL_VERSION, meeting: room.id, you: peer.info(), participants: others,
@@ -429,10 +434,13 @@ export class Relay extends TypedEmitter<RelayEvents> {
   #resume(peer: Peer, old: Peer, message: ClientMessageOf<'join'>): void {
     const room = old.room!;
     this.#held.delete(old.resumeToken);
+    this.#byResumeToken.delete(old.resumeToken);
     if (message.udp) peer.udpPayloadSize = message.udp.payloadSize;
     peer.resumeFrom(old, [...new Set(message.decode)], room);
     this.#welcome(peer, room, true);
     room.replace(old, peer);
+    // An old connection still open is dropped now; being replaced, it leaves nothing behind.
+    if (!old.closed) old.close('goingAway', 'replaced');
     this.#peerHost.log('info', `${peer.name} (${peer.id}) is back in "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`);
   }
 
@@ -443,6 +451,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#files?.peerGone(peer);
     const room = peer.room;
     if (!room || room.peers.get(peer.id) !== peer) return;
+    this.#byResumeToken.delete(peer.resumeToken);
     const grace = this.#options.resumeGraceMs ?? 20_000;
     const dropped = peer.closeReason === 'disconnected' || peer.closeReason === ErrorCode.Timeout;
     if (dropped && grace > 0 && !this.#closed) {
@@ -458,6 +467,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const room = peer.room;
     if (!room) return;
     room.remove(peer, reason);
+    this.#files?.participantLeft(room.id, peer.id);
     this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}" (${reason})`);
     this.emit('participantLeft', room.id, peer.id, reason);
   }

@@ -147,9 +147,14 @@ export class Room {
       return;
     }
     if (message.seq <= peer.lastChatSeq) {
-      // A resend of something already delivered: ack again, deliver nothing twice.
-      const id = peer.chatAcks.get(message.seq);
+      // A resend of something already delivered: ack again, deliver nothing twice. A sequence never
+      // delivered (it was refused) is refused again, so the sender's promise always settles.
+      const id = peer.chatAcks.get(message.seq) ?? this.#host.store?.chatId(this.id, peer.id, message.seq);
       if (id) peer.send({ type: 'chatAck', seq: message.seq, id });
+      else {
+        peer.sendError(new RelayError(ErrorCode.InvalidMessage,
+          `chat sequence ${message.seq} is not after ${peer.lastChatSeq} and was not delivered: send it with a new sequence`), { requestId });
+      }
       return;
     }
     peer.lastChatSeq = message.seq;

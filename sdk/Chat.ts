@@ -39,6 +39,8 @@ interface Pending {
   reject(error: LanError): void;
   /** Restarts the ack clock (after a resend). */
   restart(): void;
+  /** Stops the ack clock (while the session reconnects). */
+  hold(): void;
 }
 
 /**
@@ -89,10 +91,16 @@ export class Chat {
         resolve: (m) => { clearTimeout(timer); resolve(m); },
         reject: (e) => { clearTimeout(timer); reject(e); },
         restart,
+        hold: () => clearTimeout(timer),
       });
       // While the session reconnects this goes nowhere; `resumed` sends it again.
       this.#host.send({ type: 'chat', text, seq });
     });
+  }
+
+  /** The session is reconnecting: acknowledgements cannot come, so their clocks stop. @internal */
+  paused(): void {
+    for (const pending of this.#pending.values()) pending.hold();
   }
 
   /**

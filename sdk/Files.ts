@@ -110,6 +110,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const PROGRESS_EVERY_MS = 100;
 
 interface Request {
+  /** What was sent (sent again after a resume: the answer may have been lost with the connection). */
+  message: ClientMessage;
   resolve(message: RelayMessage): void;
   reject(error: LanError): void;
 }
@@ -377,16 +379,20 @@ export class Files {
    * go on from the relay's last confirmed byte, downloads from the last byte received. @internal
    */
   resumed(files: readonly FileInfo[]): void {
-    for (const info of files) if (!this.#entries.has(info.id)) this.#offered(info, true);
-    for (const upload of this.#uploads.values()) void this.#resumeUpload(upload);
+    const pending = [...this.#requests.values()].map((r) => r.message);
+    for (const info of files) {
+      // An upload whose `fileUploaded` was lost with the connection: the relay has it, verified.
+      const upload = [...this.#uploads.values()].find((u) => u.ended && u.sha256 === info.sha256 && u.size === info.size &&
+        u.name === info.name && info.from === this.#host.localId());
+      if (upload && !this.#entries.has(info.id)) this.handleControl({ type: 'fileUploaded', uploadId: upload.uploadId!, file: info });
+      else if (!this.#entries.has(info.id)) this.#offered(info, true);
+    }
+    // Requests whose answer may have been lost: asked again (a new upload the relay did open meanwhile
+    // is dropped by it when idle).
+    for (const message of pending) this.#host.send(message);
+    for (const upload of this.#uploads.values()) if (upload.uploadId) void this.#resumeUpload(upload);
     for (const download of [...this.#downloads.values()]) void this.#resumeDownload(download);
     this.#wake();
-  }
-
-  /** The session is reconnecting: requests in flight are asked again after the resume. @internal */
-  paused(): void {
-    for (const request of this.#requests.values()) request.reject(ConnectionError.closed('reconnecting'));
-    this.#requests.clear();
   }
 
   /** The session ended: every transfer fails. @internal */
@@ -558,11 +564,13 @@ export class Files {
         if (!this.#requests.delete(requestId)) return;
         reject(ConnectionError.timeout(`the relay answering "${message.type}"`, REQUEST_TIMEOUT_MS));
       }, REQUEST_TIMEOUT_MS);
+      const full = { ...message, requestId } as ClientMessage;
       this.#requests.set(requestId, {
+        message: full,
         resolve: (m) => { clearTimeout(timer); resolve(m as RelayMessageOf<T>); },
         reject: (e) => { clearTimeout(timer); reject(e); },
       });
-      this.#host.send({ ...message, requestId } as ClientMessage);
+      this.#host.send(full);
     });
   }
 

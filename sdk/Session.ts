@@ -78,8 +78,9 @@ export interface JoinOptions {
    */
   fallbacks?: MediaFallbacks;
   /**
-   * After a dropped connection (or a relay restart), keep trying to get back in for this long (ms) before
-   * the session closes. Default 30000; 0 closes at once.
+   * After a dropped connection, keep trying to get back in (as the same participant) for this long (ms)
+   * before the session closes. Default 30000; 0 closes at once. A relay that shut down or restarted ends
+   * the session: join again.
    */
   reconnectTimeoutMs?: number;
   /** SHA-256 for files (`lanconf/node` plugs in `node:crypto`). @internal */
@@ -309,7 +310,11 @@ export class Session extends TypedEmitter<SessionEvents> {
     }
     transport.on('control', (message) => transport === this.#transport && this.#onControl(message));
     transport.on('media', (packet) => transport === this.#transport && this.#onMedia(packet));
-    transport.on('file', (bytes) => transport === this.#transport && this.files.handleChunk(bytes));
+    transport.on('file', (bytes) => {
+      if (transport !== this.#transport) return;
+      this.#lastHeard = Date.now();
+      this.files.handleChunk(bytes);
+    });
     transport.on('protocolError', (error) => transport === this.#transport && this.emit('error', error));
     transport.on('closed', (error) => transport === this.#transport && this.#onClosed(error));
   }
@@ -496,7 +501,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.#setState('reconnecting');
     for (const request of this.#requests.values()) request.reject(ConnectionError.closed('the connection dropped; publish again'));
     this.#requests.clear();
-    this.files.paused();
+    this.chat.paused();
     const deadline = Date.now() + budgetMs;
     let delay = 100;
     let last: LanError = cause;
@@ -557,10 +562,22 @@ export class Session extends TypedEmitter<SessionEvents> {
       }
     }
     this.#setState('connected');
+    // Missed chat first, then what came after `welcome`, so messages stay in relay order.
+    this.chat.resumed(welcome.chat);
     this.#attach(transport, joined.early);
     this.#startPing();
-    this.chat.resumed(welcome.chat);
     this.files.resumed(welcome.files ?? []);
+    // Mute changes or unpublishes made while away never reached the relay: make its view ours again.
+    const theirs = new Map(welcome.you.tracks.map((t) => [t.id, t]));
+    for (const track of [...this.local.tracks.values()]) {
+      const info = theirs.get(track.id);
+      if (!info) {
+        this.local.tracks.delete(track.id);
+        track.end();
+      } else if (info.muted !== track.muted) this.#send({ type: 'mute', trackId: track.id, muted: track.muted });
+      theirs.delete(track.id);
+    }
+    for (const id of theirs.keys()) this.#send({ type: 'unpublish', trackId: id });
     for (const track of this.local.tracks.values()) track.requestKeyFrame();
   }
 

@@ -68,7 +68,7 @@ export const ErrorCode = {
   HashMismatch: 'LAN_ERR_HASH_MISMATCH',
   /** A file offset is past the end of the file, or not where the transfer stands. */
   BadOffset: 'LAN_ERR_BAD_OFFSET',
-  /** A file name is empty or too long once control characters are removed. */
+  /** A file name is empty, too long, or contains control characters. */
   BadName: 'LAN_ERR_BAD_NAME',
   /** A capture adapter cannot run here: its device, display, program or optional dependency is missing. */
   CaptureUnavailable: 'LAN_ERR_CAPTURE_UNAVAILABLE',

@@ -363,9 +363,23 @@ export class FileService {
     if (download && download.peer === peer) this.#endDownload(download);
   }
 
-  /** A peer is gone for good: its downloads stop (uploads wait for a resume until they expire). */
+  /** A connection is gone: its downloads stop (a resumed client asks again; uploads wait for it). */
   peerGone(peer: FilePeer): void {
     for (const download of this.#downloads.values()) if (download.peer === peer) this.#endDownload(download);
+  }
+
+  /** A participant left the meeting for good: its unfinished uploads are dropped (and their quota freed). */
+  participantLeft(meeting: string, participantId: string): void {
+    for (const upload of [...this.#uploads.values()]) {
+      if (upload.meeting === meeting && upload.owner === participantId && !upload.finishing) {
+        this.#abort(upload, new RelayError(ErrorCode.Closed, 'the uploader left the meeting'));
+      }
+    }
+  }
+
+  /** `true` when `transferId` is a download of `peer` in progress (its acks are flow control, not chatter). */
+  isDownloadOf(peer: FilePeer, transferId: string): boolean {
+    return this.#downloads.get(transferId)?.peer === peer;
   }
 
   async #pump(download: Download): Promise<void> {
@@ -480,8 +494,10 @@ export class FileService {
   /** Expires idle uploads; removes the files of meetings empty for longer than the retention time. */
   async sweep(now: number): Promise<void> {
     for (const upload of [...this.#uploads.values()]) {
-      if (!upload.finishing && now - upload.touched > UPLOAD_IDLE_MS) {
-        this.#abort(upload, new RelayError(ErrorCode.Timeout, `upload ${upload.id} was idle for ${UPLOAD_IDLE_MS / 60_000} minutes`));
+      // An upload that never got a byte (its answer was lost and the client asked again) goes sooner.
+      const idleLimit = upload.received === 0 ? Math.min(UPLOAD_IDLE_MS, 60_000) : UPLOAD_IDLE_MS;
+      if (!upload.finishing && now - upload.touched > idleLimit) {
+        this.#abort(upload, new RelayError(ErrorCode.Timeout, `upload ${upload.id} was idle for ${Math.round(idleLimit / 1000)} s`));
       }
     }
     if (now - this.#lastRetention < Math.min(10_000, this.#o.retentionMs)) return;

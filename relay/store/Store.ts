@@ -1,7 +1,7 @@
 /**
  * The relay's embedded store: chat history, shared files' metadata and meeting bookkeeping, in SQLite
  * (better-sqlite3) inside the data dir, so they survive a restart. File contents live beside it, in
- * `files/` (see {@link FileStore}).
+ * `files/` (see `relay/files/FileService.ts`).
  * @module
  * @internal
  */
@@ -55,7 +55,8 @@ interface FileRow { meeting: string; id: string; name: string; size: number; sha
 export class Store {
   readonly #db: Database.Database;
   readonly #statements;
-  #chatInserts = 0;
+  /** Inserts per meeting since its last trim. */
+  readonly #chatInserts = new Map<string, number>();
 
   /** Opens (creating if needed) `lanconf.db` in `dataDir`. */
   constructor(dataDir: string) {
@@ -82,6 +83,7 @@ export class Store {
       removeFiles: db.prepare('DELETE FROM files WHERE meeting = ? RETURNING sha256'),
       forget: db.prepare('DELETE FROM meetings WHERE meeting = ?'),
       emptyAll: db.prepare('UPDATE meetings SET emptied_at = ? WHERE emptied_at IS NULL'),
+      chatId: db.prepare('SELECT id FROM chat WHERE meeting = ? AND sender = ? AND seq = ? ORDER BY n DESC LIMIT 1'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
     };
@@ -96,7 +98,14 @@ export class Store {
   /** Appends a chat message to a meeting's history. */
   addChat(meeting: string, message: ChatMessageInfo): void {
     this.#statements.addChat.run(meeting, message.id, message.from, message.name, message.text, message.ts, message.seq);
-    if (++this.#chatInserts % 100 === 0) this.#statements.trimChat.run(meeting, meeting, CHAT_KEEP);
+    const inserts = (this.#chatInserts.get(meeting) ?? 0) + 1;
+    this.#chatInserts.set(meeting, inserts % 100);
+    if (inserts === 100) this.#statements.trimChat.run(meeting, meeting, CHAT_KEEP);
+  }
+
+  /** The relay id of chat message `seq` from `sender`, if kept. */
+  chatId(meeting: string, sender: string, seq: number): string | undefined {
+    return (this.#statements.chatId.get(meeting, sender, seq) as { id: string } | undefined)?.id;
   }
 
   /** The last `limit` chat messages of a meeting, oldest first. */

@@ -1,5 +1,5 @@
 /**
- * Unit tests of the wire protocol: control messages, the media header, UDP binding, ids.
+ * Unit tests of the wire protocol: control messages, the media header, file chunks, UDP binding, ids.
  * Byte fixtures are commented field by field; every error is asserted by its exact code.
  */
 import { test, describe } from 'node:test';
@@ -10,6 +10,7 @@ import {
   UDP_BIND_ACK, UDP_BIND_BYTES, ZERO_ID, audioLevelFromRms, base64UrlToBytes, bytesToBase64Url, decodeClientMessage,
   decodeMediaPacket, decodeRelayMessage, decodeUdpBind, encodeControl, encodeMediaPacket, encodeUdpBind, fragmentPacket,
   idBytesEqual, idFromBytes, idToBytes, isId, randomId, randomToken, writeId,
+  FILE_CHUNK_HEADER_BYTES, MAX_FILE_CHUNK_BYTES, decodeFileChunk, encodeFileChunk, encodeFileChunkHeader,
   type ClientMessage, type ClientMessageOf, type MediaHeaderInit, type RelayMessage, type RelayMessageOf,
 } from '../../sdk/protocol/index.js';
 
@@ -770,5 +771,51 @@ describe('ids', () => {
       seen.add(token);
     }
     assert.equal(seen.size, 1000);
+  });
+});
+
+describe('file chunk packets', () => {
+  // type, version, reserved ×2, transfer id (8), offset u64 BE = 2^32 + 5, data "abc"
+  const FIXTURE = new Uint8Array([
+    0x02, 0x01, 0x00, 0x00,
+    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05,
+    0x61, 0x62, 0x63,
+  ]);
+
+  test('decodeFileChunk reads the commented byte fixture; encodeFileChunk writes it', () => {
+    const chunk = decodeFileChunk(FIXTURE);
+    assert.equal(chunk.transfer, '0123456789abcdef');
+    assert.equal(chunk.offset, 2 ** 32 + 5);
+    assert.deepEqual([...chunk.data], [0x61, 0x62, 0x63]);
+    assert.equal(chunk.data.buffer, FIXTURE.buffer, 'the data is a view, not a copy');
+    assert.deepEqual(encodeFileChunk('0123456789abcdef', 2 ** 32 + 5, new Uint8Array([0x61, 0x62, 0x63])), FIXTURE);
+    assert.deepEqual(encodeFileChunkHeader('0123456789abcdef', 2 ** 32 + 5), FIXTURE.subarray(0, FILE_CHUNK_HEADER_BYTES));
+  });
+
+  test('offsets round-trip up to 2^53 − 1; an empty chunk is valid', () => {
+    for (const offset of [0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER]) {
+      assert.equal(decodeFileChunk(encodeFileChunk('ffffffffffffffff', offset, new Uint8Array(0))).offset, offset);
+    }
+    assert.throws(() => encodeFileChunkHeader('ffffffffffffffff', -1), RangeError);
+    assert.throws(() => encodeFileChunkHeader('ffffffffffffffff', 1.5), RangeError);
+  });
+
+  const bad: Array<[string, Uint8Array, string]> = [
+    ['shorter than the header', FIXTURE.subarray(0, 19), 'LAN_ERR_SHORT_HEADER'],
+    ['a media packet type', Uint8Array.of(0x01, ...FIXTURE.subarray(1)), 'LAN_ERR_BAD_PACKET_TYPE'],
+    ['another version', Uint8Array.of(0x02, 0x07, ...FIXTURE.subarray(2)), 'LAN_ERR_BAD_VERSION'],
+    ['an offset past 2^53', Uint8Array.of(...FIXTURE.subarray(0, 12), 0x00, 0x20, 0x00, 0x00, 0, 0, 0, 0), 'LAN_ERR_BAD_OFFSET'],
+  ];
+  for (const [what, bytes, code] of bad) {
+    test(`decodeFileChunk refuses ${what} with ${code}`, () => {
+      assert.throws(() => decodeFileChunk(bytes), (e: unknown) => e instanceof ProtocolError && e.code === code);
+    });
+  }
+
+  test('decodeFileChunk refuses more data than allowed with LAN_ERR_TOO_LARGE', () => {
+    const big = encodeFileChunk('0123456789abcdef', 0, new Uint8Array(MAX_FILE_CHUNK_BYTES + 1));
+    assert.throws(() => decodeFileChunk(big), (e: unknown) => e instanceof ProtocolError && e.code === 'LAN_ERR_TOO_LARGE');
+    assert.equal(decodeFileChunk(big, MAX_FILE_CHUNK_BYTES + 1).data.byteLength, MAX_FILE_CHUNK_BYTES + 1);
   });
 });
