@@ -156,7 +156,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (error) => {
+main().then((code) => {
+  if (process.argv[2] !== 'join') process.exit(code);
+  // A native host lets its capture programs and audio thread finish closing (process.exit would cut the
+  // audio worker mid-shutdown); whatever still holds the process after 3 s is cut.
+  process.exitCode = code;
+  process.stdin.destroy();
+  setTimeout(() => process.exit(code), 3000).unref();
+}, (error) => {
   process.stderr.write(`lanconf-relay: ${(error as Error).stack ?? error}\n`);
   process.exit(1);
 });
