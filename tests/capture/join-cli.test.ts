@@ -1,32 +1,16 @@
 // `lanconf-relay join` with real devices of this machine's kind: an Xvfb screen, a PulseAudio null sink, ffmpeg's
 // test pattern as the camera. The command runs as a child process, as an admin would run it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join as joinPath, resolve } from 'node:path';
+import { join as joinPath } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Session } from '../../sdk/Session.js';
+import { runCli } from '../cli-process.js';
 import { join, leaveAll, startRelay, until, withTimeout, type TestRelay } from '../helpers.js';
 import { startPulse, startXvfb, type PulseServer, type XServer } from './devices.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function cli(t: TestContext, args: string[], env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, exited, out: () => out, err: () => err };
-}
+const cli = (t: TestContext, args: string[], env: Record<string, string>) => runCli(t, args, env);
 
 function framesOf(session: Session, participant: string, kind: string): number {
   for (const track of session.tracks.values()) if (track.participantId === participant && track.kind === kind) return track.framesReceived;

@@ -1,54 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
-import { dirname, join as joinPath, resolve } from 'node:path';
+import { join as joinPath } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { LanError } from '../../sdk/errors.js';
 import type { Session } from '../../sdk/Session.js';
+import { runCli } from '../cli-process.js';
 import { join, leaveAll, withTimeout } from '../helpers.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Cli {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  /** Resolves with the exit code (or the signal name). */
-  exited: Promise<number | string>;
-  /** Waits until stdout matches `re`; returns the match. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-}
-
-function runCli(t: TestContext, args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return {
-    child, exited, out: () => out, err: () => err,
-    async waitFor(re, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const m = out.match(re);
-        if (m) return m;
-        if (child.exitCode !== null) throw new Error(`the relay exited (${child.exitCode}) before printing ${re}:\n${out}\n${err}`);
-        if (Date.now() > deadline) throw new Error(`no ${re} within ${timeoutMs} ms:\n${out}\n${err}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
-  };
-}
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(joinPath(tmpdir(), 'lanconf-cli-'));

@@ -1,52 +1,14 @@
 // `lanconf-relay join` as a user runs it: a child process with a terminal-like stdin, against a real relay.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join as joinPath, resolve } from 'node:path';
+import { join as joinPath } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Session } from '../../sdk/Session.js';
+import { runCli } from '../cli-process.js';
 import { join, leaveAll, startRelay, until, withTimeout } from '../helpers.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface JoinCli {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | string>;
-  type(line: string): void;
-  waitFor(re: RegExp, timeoutMs?: number, stream?: 'out' | 'err'): Promise<RegExpMatchArray>;
-}
-
-function runJoin(t: TestContext, args: string[], env: Record<string, string | undefined> = {}): JoinCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', 'join', ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return {
-    child, exited, out: () => out, err: () => err,
-    type: (line) => child.stdin!.write(`${line}\n`),
-    async waitFor(re, timeoutMs = 15_000, stream = 'out') {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const m = (stream === 'out' ? out : err).match(re);
-        if (m) return m;
-        if (child.exitCode !== null) throw new Error(`join exited (${child.exitCode}) before printing ${re}:\n${out}\n${err}`);
-        if (Date.now() > deadline) throw new Error(`no ${re} within ${timeoutMs} ms:\n${out}\n${err}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
-  };
-}
+const runJoin = (t: TestContext, args: string[], env: Record<string, string | undefined> = {}) => runCli(t, ['join', ...args], env);
 
 test('join: presence and chat both ways, a new session after the relay restarts, Ctrl-C leaves with exit 0', { timeout: 90_000 }, async (t) => {
   const dataDir = mkdtempSync(joinPath(tmpdir(), 'lanconf-join-'));
