@@ -269,23 +269,33 @@ export function renderReport(results: ConfigResult[], s: Settings, m: MachineInf
 /** Markers around the browser media section, so one part can be re-run without losing the other's figures. */
 const MEDIA_START = '<!-- browser-media:start (tests/bench/media.ts) -->';
 const MEDIA_END = '<!-- browser-media:end -->';
+/** Markers around the file-transfer section (tests/bench/files.ts). */
+const FILES_START = '<!-- file-transfer:start (tests/bench/files.ts) -->';
+const FILES_END = '<!-- file-transfer:end -->';
+
+/** Cuts the marked section out of `text`: the section (markers included) and the text without it. */
+function cutSection(text: string | undefined, start: string, end: string): { section: string | undefined; rest: string | undefined } {
+  if (text === undefined) return { section: undefined, rest: undefined };
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return { section: undefined, rest: text };
+  return { section: text.slice(a, b + end.length), rest: text.slice(0, a) + text.slice(b + end.length) };
+}
 
 /**
  * docs/performance.md from the parts that ran (`relayDoc`: the relay report; `mediaSection`: the browser media
- * section) and, for a part that did not run (`BENCH_ONLY`), the figures the previous file had.
+ * section; `filesSection`: the file-transfer section) and, for a part that did not run (`BENCH_ONLY`), the figures
+ * the previous file had.
  */
-export function composeReport(previous: string | undefined, relayDoc: string | undefined, mediaSection: string | undefined): string {
-  let previousMedia: string | undefined;
-  let previousRelay = previous;
-  if (previous) {
-    const start = previous.indexOf(MEDIA_START);
-    const end = previous.indexOf(MEDIA_END);
-    if (start >= 0 && end > start) {
-      previousMedia = previous.slice(start, end + MEDIA_END.length);
-      previousRelay = previous.slice(0, start) + previous.slice(end + MEDIA_END.length);
-    }
-  }
-  const relay = (relayDoc ?? previousRelay ?? '# Performance\n\n(The relay bench has not been run: `BENCH_ONLY=relay npm run bench`.)\n').trimEnd();
-  const media = mediaSection !== undefined ? `${MEDIA_START}\n${mediaSection.trimEnd()}\n${MEDIA_END}` : previousMedia;
-  return media ? `${relay}\n\n${media}\n` : `${relay}\n`;
+export function composeReport(previous: string | undefined, relayDoc: string | undefined, mediaSection: string | undefined, filesSection?: string): string {
+  const files = cutSection(previous, FILES_START, FILES_END);
+  const media = cutSection(files.rest, MEDIA_START, MEDIA_END);
+  const previousRelay = media.rest?.trimEnd();
+  const relay = (relayDoc ?? (previousRelay || undefined) ?? '# Performance\n\n(The relay bench has not been run: `BENCH_ONLY=relay npm run bench`.)\n').trimEnd();
+  const parts = [relay];
+  const mediaPart = mediaSection !== undefined ? `${MEDIA_START}\n${mediaSection.trimEnd()}\n${MEDIA_END}` : media.section;
+  if (mediaPart) parts.push(mediaPart);
+  const filesPart = filesSection !== undefined ? `${FILES_START}\n${filesSection.trimEnd()}\n${FILES_END}` : files.section;
+  if (filesPart) parts.push(filesPart);
+  return `${parts.join('\n\n')}\n`;
 }

@@ -4,6 +4,8 @@
  * client processes, measures delivery, latency, relay CPU/RSS and drops, and rewrites docs/performance.md.
  * Then the browser media bench (tests/bench/media.ts): two headless Chromium pages through a relay, video
  * capture-to-render and audio mouth-to-ear latency, bit rate and encode time; its own section of the report.
+ * Then the file-transfer bench (tests/bench/files.ts): a 1 GiB upload and download through a relay in its own
+ * process, over native TCP and WebSocket, against a raw TCP copy of the same bytes; its own section of the report.
  * It reports; it never fails on a missed budget (exit code 0 unless the bench itself breaks).
  *
  * Environment:
@@ -26,20 +28,27 @@
  *   BENCH_MAX_FOREIGN    a run during which other work used more than this % of one core is repeated once (default 25)
  *   BENCH_PROFILE_DIR    write V8 CPU profiles (--cpu-prof) of the processes named in BENCH_PROFILE (default relay;
  *                        e.g. relay,clients) to this directory
- *   BENCH_DUMP           write every configuration's raw samples (JSON) to this directory (media: every phase's records)
+ *   BENCH_DUMP           write every configuration's raw samples (JSON) to this directory (media: every phase's records;
+ *                        files: every run, with the relay's memory samples)
  *   BENCH_BUDGET_S       stop starting new configurations after this many seconds (default 480)
- *   BENCH_ONLY           relay or media: run one part; the other part's section of the report is kept as it was
+ *   BENCH_ONLY           relay, media or files: run one part; the other parts' sections of the report are kept as they were
  *   BENCH_MEDIA_SECONDS  browser media: measurement window per phase (default 12)
  *   BENCH_MEDIA_WARMUP   browser media: warm-up seconds after the first picture and audio arrive (default 3)
+ *   BENCH_FILE_MIB       file transfer: size of the file in MiB (default 1024)
+ *   BENCH_FILE_TRANSPORTS file transfer: native,websocket (default both)
+ *   BENCH_FILE_REPEATS   file transfer: clean runs of each configuration, the report shows the median (default 3)
+ *   (BENCH_PROFILE_DIR with BENCH_PROFILE=relay also profiles the file bench's relay; upload, download, raw: its clients)
  * @module
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { hasTaskset, killAll, repoRoot } from './children.js';
 import { runConfig, VARIANTS, waitForQuiet, type ConfigResult, type Settings } from './measure.js';
 import { BUDGET, composeReport, deliveryMet, latencyMet, machineInfo, renderReport, runsP99 } from './report.js';
 import { MEDIA_BUDGET, mediaBudgetMet, renderMediaSection, runMediaBench, type MediaResult } from './media.js';
+import { filesBudgetLines, renderFilesSection, runFilesBench, type FileTransport, type FilesResult } from './files.js';
+import { killFileChildren } from './files-common.js';
 
 function numberEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -71,24 +80,39 @@ const budgetS = numberEnv('BENCH_BUDGET_S', 480, 10, 3600);
 const maxForeign = numberEnv('BENCH_MAX_FOREIGN', 25, 0, 1000);
 const repeats = Math.round(numberEnv('BENCH_REPEATS', 2, 1, 5));
 const only = (process.env.BENCH_ONLY ?? '').trim().toLowerCase();
-if (only && only !== 'relay' && only !== 'media') console.error(`bench: BENCH_ONLY=${only} is neither relay nor media; running both`);
-const runRelay = only !== 'media';
-const runMedia = only !== 'relay';
+if (only && only !== 'relay' && only !== 'media' && only !== 'files') console.error(`bench: BENCH_ONLY=${only} is not relay, media or files; running all`);
+const known = only === 'relay' || only === 'media' || only === 'files';
+const runRelay = !known || only === 'relay';
+const runMedia = !known || only === 'media';
+const runFiles = !known || only === 'files';
 const mediaSettings = {
   seconds: numberEnv('BENCH_MEDIA_SECONDS', 12, 2, 120),
   warmupSeconds: numberEnv('BENCH_MEDIA_WARMUP', 3, 0, 30),
   maxForeign,
 };
+const fileTransports = (process.env.BENCH_FILE_TRANSPORTS ?? 'native,websocket').split(',').map((x) => x.trim())
+  .filter((x): x is FileTransport => x === 'native' || x === 'websocket');
+const fileSettings = {
+  mib: Math.round(numberEnv('BENCH_FILE_MIB', 1024, 1, 4096)),
+  transports: fileTransports.length ? fileTransports : ['native', 'websocket'] as FileTransport[],
+  repeats: Math.round(numberEnv('BENCH_FILE_REPEATS', 3, 1, 9)),
+  maxForeign,
+};
 
 process.on('SIGINT', () => {
   killAll();
+  killFileChildren();
   process.exit(130);
 });
 process.on('SIGTERM', () => {
   killAll();
+  killFileChildren();
   process.exit(143);
 });
-process.on('exit', () => killAll());
+process.on('exit', () => {
+  killAll();
+  killFileChildren();
+});
 
 const started = new Date();
 const t0 = Date.now();
@@ -161,9 +185,21 @@ if (runMedia) {
   if (runRelay) log('');
   media = await runMediaBench(mediaSettings, log);
 }
+let files: FilesResult | undefined;
+if (runFiles) {
+  if (runRelay || runMedia) log('');
+  files = await runFilesBench(fileSettings, log);
+  if (process.env.BENCH_DUMP) {
+    mkdirSync(resolve(process.env.BENCH_DUMP), { recursive: true });
+    writeFileSync(resolve(process.env.BENCH_DUMP, `files-${Date.now()}.json`), JSON.stringify(files, null, 1));
+  }
+}
 const previous = existsSync(out) ? readFileSync(out, 'utf8') : undefined;
-writeFileSync(out, composeReport(previous, relayDoc, media ? renderMediaSection(media) : undefined));
-if (process.env.BENCH_JSON) writeFileSync(resolve(process.env.BENCH_JSON), JSON.stringify({ settings, machine, results, media }, null, 2));
+writeFileSync(out, composeReport(previous, relayDoc, media ? renderMediaSection(media) : undefined, files ? renderFilesSection(files) : undefined));
+if (process.env.BENCH_JSON) {
+  const filesJson = files && { ...files, lanconf: files.lanconf.map(({ samples: _samples, ...run }) => run) };
+  writeFileSync(resolve(process.env.BENCH_JSON), JSON.stringify({ settings, machine, results, media, files: filesJson }, null, 2));
+}
 log(`\nWrote ${out} (${Math.round((Date.now() - t0) / 1000)} s).`);
 for (const r of results.filter((x) => x.n === BUDGET.participants)) {
   const verdict = r.error ? 'not measured' : deliveryMet(r) && latencyMet(r) ? 'met' : 'NOT met';
@@ -176,5 +212,7 @@ for (const p of media?.phases ?? []) {
   }
   log(`Budget, browser media, ${p.short}: video capture→render p95 ${p.video.latency.p95.toFixed(1)} ms ${mediaBudgetMet(p.video.latency, MEDIA_BUDGET.videoMs) ? 'met' : 'NOT met'}; audio mouth→ear p95 ${p.audio.mouthToEar.p95.toFixed(1)} ms ${mediaBudgetMet(p.audio.mouthToEar, MEDIA_BUDGET.audioMs) ? 'met' : 'NOT met'}`);
 }
+if (files) for (const line of filesBudgetLines(files)) log(line);
 killAll();
+killFileChildren();
 process.exit(0);
