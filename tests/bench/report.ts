@@ -270,6 +270,8 @@ export function renderReport(results: ConfigResult[], s: Settings, m: MachineInf
 const MEDIA_START = '<!-- browser-media:start (tests/bench/media.ts) -->';
 const MEDIA_END = '<!-- browser-media:end -->';
 /** Markers around the file-transfer section (tests/bench/files.ts). */
+const CAPTURE_START = '<!-- native-capture:start (tests/bench/capture.ts) -->';
+const CAPTURE_END = '<!-- native-capture:end -->';
 const FILES_START = '<!-- file-transfer:start (tests/bench/files.ts) -->';
 const FILES_END = '<!-- file-transfer:end -->';
 
@@ -287,8 +289,10 @@ function cutSection(text: string | undefined, start: string, end: string): { sec
  * section; `filesSection`: the file-transfer section) and, for a part that did not run (`BENCH_ONLY`), the figures
  * the previous file had.
  */
-export function composeReport(previous: string | undefined, relayDoc: string | undefined, mediaSection: string | undefined, filesSection?: string): string {
-  const files = cutSection(previous, FILES_START, FILES_END);
+export function composeReport(previous: string | undefined, relayDoc: string | undefined, mediaSection: string | undefined, filesSection?: string,
+  captureSection?: string): string {
+  const capture = cutSection(previous, CAPTURE_START, CAPTURE_END);
+  const files = cutSection(capture.rest, FILES_START, FILES_END);
   const media = cutSection(files.rest, MEDIA_START, MEDIA_END);
   const previousRelay = media.rest?.trimEnd();
   const relay = (relayDoc ?? (previousRelay || undefined) ?? '# Performance\n\n(The relay bench has not been run: `BENCH_ONLY=relay npm run bench`.)\n').trimEnd();
@@ -297,5 +301,7 @@ export function composeReport(previous: string | undefined, relayDoc: string | u
   if (mediaPart) parts.push(mediaPart);
   const filesPart = filesSection !== undefined ? `${FILES_START}\n${filesSection.trimEnd()}\n${FILES_END}` : files.section;
   if (filesPart) parts.push(filesPart);
+  const capturePart = captureSection !== undefined ? `${CAPTURE_START}\n${captureSection.trimEnd()}\n${CAPTURE_END}` : capture.section;
+  if (capturePart) parts.push(capturePart);
   return `${parts.join('\n\n')}\n`;
 }

@@ -31,7 +31,7 @@
  *   BENCH_DUMP           write every configuration's raw samples (JSON) to this directory (media: every phase's records;
  *                        files: every run, with the relay's memory samples)
  *   BENCH_BUDGET_S       stop starting new configurations after this many seconds (default 480)
- *   BENCH_ONLY           relay, media or files: run one part; the other parts' sections of the report are kept as they were
+ *   BENCH_ONLY           relay, media, files or capture: run one part; the other parts' sections of the report are kept as they were
  *   BENCH_MEDIA_SECONDS  browser media: measurement window per phase (default 12)
  *   BENCH_MEDIA_WARMUP   browser media: warm-up seconds after the first picture and audio arrive (default 3)
  *   BENCH_FILE_MIB       file transfer: size of the file in MiB (default 1024)
@@ -49,6 +49,7 @@ import { BUDGET, composeReport, deliveryMet, latencyMet, machineInfo, renderRepo
 import { MEDIA_BUDGET, mediaBudgetMet, renderMediaSection, runMediaBench, type MediaResult } from './media.js';
 import { filesBudgetLines, renderFilesSection, runFilesBench, type FileTransport, type FilesResult } from './files.js';
 import { killFileChildren } from './files-common.js';
+import { renderCaptureSection, runCaptureBench, type CaptureBenchResult } from './capture.js';
 
 function numberEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -80,11 +81,12 @@ const budgetS = numberEnv('BENCH_BUDGET_S', 480, 10, 3600);
 const maxForeign = numberEnv('BENCH_MAX_FOREIGN', 25, 0, 1000);
 const repeats = Math.round(numberEnv('BENCH_REPEATS', 2, 1, 5));
 const only = (process.env.BENCH_ONLY ?? '').trim().toLowerCase();
-if (only && only !== 'relay' && only !== 'media' && only !== 'files') console.error(`bench: BENCH_ONLY=${only} is not relay, media or files; running all`);
-const known = only === 'relay' || only === 'media' || only === 'files';
+if (only && !['relay', 'media', 'files', 'capture'].includes(only)) console.error(`bench: BENCH_ONLY=${only} is not relay, media, files or capture; running all`);
+const known = ['relay', 'media', 'files', 'capture'].includes(only);
 const runRelay = !known || only === 'relay';
 const runMedia = !known || only === 'media';
 const runFiles = !known || only === 'files';
+const runCapture = !known || only === 'capture';
 const mediaSettings = {
   seconds: numberEnv('BENCH_MEDIA_SECONDS', 12, 2, 120),
   warmupSeconds: numberEnv('BENCH_MEDIA_WARMUP', 3, 0, 30),
@@ -194,8 +196,14 @@ if (runFiles) {
     writeFileSync(resolve(process.env.BENCH_DUMP, `files-${Date.now()}.json`), JSON.stringify(files, null, 1));
   }
 }
+let capture: CaptureBenchResult | undefined;
+if (runCapture) {
+  if (runRelay || runMedia || runFiles) log('');
+  capture = await runCaptureBench({ log });
+}
 const previous = existsSync(out) ? readFileSync(out, 'utf8') : undefined;
-writeFileSync(out, composeReport(previous, relayDoc, media ? renderMediaSection(media) : undefined, files ? renderFilesSection(files) : undefined));
+writeFileSync(out, composeReport(previous, relayDoc, media ? renderMediaSection(media) : undefined, files ? renderFilesSection(files) : undefined,
+  capture ? renderCaptureSection(capture) : undefined));
 if (process.env.BENCH_JSON) {
   const filesJson = files && { ...files, lanconf: files.lanconf.map(({ samples: _samples, ...run }) => run) };
   writeFileSync(resolve(process.env.BENCH_JSON), JSON.stringify({ settings, machine, results, media, files: filesJson }, null, 2));
@@ -213,6 +221,8 @@ for (const p of media?.phases ?? []) {
   log(`Budget, browser media, ${p.short}: video capture→render p95 ${p.video.latency.p95.toFixed(1)} ms ${mediaBudgetMet(p.video.latency, MEDIA_BUDGET.videoMs) ? 'met' : 'NOT met'}; audio mouth→ear p95 ${p.audio.mouthToEar.p95.toFixed(1)} ms ${mediaBudgetMet(p.audio.mouthToEar, MEDIA_BUDGET.audioMs) ? 'met' : 'NOT met'}`);
 }
 if (files) for (const line of filesBudgetLines(files)) log(line);
+if (capture?.jpeg640) log(`Budget, native capture: 640×480 JPEG p95 ${capture.jpeg640.encodeMs.p95} ms ${capture.jpeg640.met ? 'met' : 'NOT met'} (10 ms)`);
+if (capture?.microphone) log(`Budget, native capture: Opus ${(capture.microphone.realTimeFraction * 100).toFixed(1)} % of real time ${capture.microphone.met ? 'met' : 'NOT met'}`);
 killAll();
 killFileChildren();
 process.exit(0);
