@@ -11,22 +11,30 @@ import { clockBase, sleep, type FromChild, type ToChild } from './common.js';
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(benchDir, '..', '..');
 
-const live = new Set<Child>();
+const live = new Set<{ proc: ChildProcess }>();
 
-/** One child process speaking the bench IPC protocol. */
-export class Child {
+/**
+ * One child process speaking a bench IPC protocol: `From` the messages it sends (each with a `type`, and
+ * `{ type: 'fatal' }` when it fails), `To` those it takes. Defaults: the relay fan-out bench's.
+ */
+export class Child<From extends { type: string; message?: unknown } = FromChild, To extends object = ToChild> {
   readonly name: string;
   readonly proc: ChildProcess;
-  readonly #inbox: FromChild[] = [];
-  readonly #waiters: Array<{ type: FromChild['type']; resolve: (m: FromChild) => void; reject: (e: Error) => void }> = [];
+  readonly #inbox: From[] = [];
+  readonly #waiters: Array<{ type: From['type']; resolve: (m: From) => void; reject: (e: Error) => void }> = [];
   #stderr = '';
   #exit: string | undefined;
 
-  /** `pinCpus`: a CPU list for `taskset -c` (Linux), to keep the process off the other CPUs. */
-  constructor(name: string, script: string, env: Record<string, string>, pinCpus?: string) {
+  /**
+   * `pinCpus`: a CPU list for `taskset -c` (Linux), to keep the process off the other CPUs. The child is
+   * profiled (`--cpu-prof`, when BENCH_PROFILE_DIR is set) when `name` or `profileAs` starts with one of
+   * BENCH_PROFILE's names (default `relay`).
+   */
+  constructor(name: string, script: string, env: Record<string, string>, pinCpus?: string, profileAs?: string) {
     this.name = name;
     const profileDir = process.env.BENCH_PROFILE_DIR;
-    const profile = profileDir && (process.env.BENCH_PROFILE ?? 'relay').split(',').some((x) => name.startsWith(x))
+    const wanted = (process.env.BENCH_PROFILE ?? 'relay').split(',').map((x) => x.trim()).filter(Boolean);
+    const profile = profileDir && wanted.some((x) => name.startsWith(x) || profileAs?.startsWith(x))
       ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, `${name.replace(/\W/g, '_')}-${Date.now()}`)] : [];
     const args = [...profile, '--import', 'tsx', join(benchDir, script)];
     this.proc = spawn(pinCpus ? 'taskset' : process.execPath, pinCpus ? ['-c', pinCpus, process.execPath, ...args] : args, {
@@ -40,7 +48,7 @@ export class Child {
     this.proc.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
     });
-    this.proc.on('message', (message) => this.#deliver(message as FromChild));
+    this.proc.on('message', (message) => this.#deliver(message as From));
     this.proc.on('exit', (code, signal) => {
       live.delete(this);
       this.#exit = `${this.name} exited (${signal ?? code})${this.#stderr ? `: ${this.#stderr.trim().split('\n').slice(-6).join(' | ')}` : ''}`;
@@ -52,14 +60,19 @@ export class Child {
     });
   }
 
+  /** The process id (while it runs). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   /** Last lines the child wrote on stderr. */
   get stderr(): string {
     return this.#stderr;
   }
 
-  #deliver(message: FromChild): void {
+  #deliver(message: From): void {
     if (message.type === 'fatal') {
-      const error = new Error(`${this.name}: ${message.message}`);
+      const error = new Error(`${this.name}: ${String(message.message)}`);
       for (const w of this.#waiters.splice(0)) w.reject(error);
       this.#exit ??= error.message;
       return;
@@ -69,21 +82,21 @@ export class Child {
     else this.#inbox.push(message);
   }
 
-  send(message: ToChild): void {
-    if (this.proc.connected) this.proc.send(message);
+  send(message: To | { type: 'stop' }): void {
+    if (this.proc.connected) this.proc.send(message as object);
   }
 
   /** The next message of `type` (one that already arrived counts). */
-  waitFor<T extends FromChild['type']>(type: T, timeoutMs: number): Promise<Extract<FromChild, { type: T }>> {
+  waitFor<T extends From['type']>(type: T, timeoutMs: number): Promise<Extract<From, { type: T }>> {
     const i = this.#inbox.findIndex((m) => m.type === type);
-    if (i >= 0) return Promise.resolve(this.#inbox.splice(i, 1)[0] as Extract<FromChild, { type: T }>);
+    if (i >= 0) return Promise.resolve(this.#inbox.splice(i, 1)[0] as Extract<From, { type: T }>);
     if (this.#exit) return Promise.reject(new Error(this.#exit));
     return new Promise((resolve, reject) => {
       const waiter = {
         type,
-        resolve: (m: FromChild) => {
+        resolve: (m: From) => {
           clearTimeout(timer);
-          resolve(m as Extract<FromChild, { type: T }>);
+          resolve(m as Extract<From, { type: T }>);
         },
         reject: (e: Error) => {
           clearTimeout(timer);

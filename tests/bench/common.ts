@@ -157,14 +157,14 @@ export type FromChild =
   | { type: 'fatal'; message: string };
 
 /** Sends an IPC message to the parent (no-op when there is no IPC channel). */
-export function toParent(message: FromChild): void {
+export function toParent<M extends { type: string } = FromChild>(message: M): void {
   if (process.send && process.connected) process.send(message);
 }
 
 /** Calls `handler` for each message from the parent; exits when the parent goes away. */
-export function onParent(handler: (message: ToChild) => void | Promise<void>): void {
+export function onParent<M = ToChild>(handler: (message: M) => void | Promise<void>): void {
   process.on('message', (message) => {
-    Promise.resolve(handler(message as ToChild)).catch((error: unknown) => {
+    Promise.resolve(handler(message as M)).catch((error: unknown) => {
       toParent({ type: 'fatal', message: error instanceof Error ? error.stack ?? error.message : String(error) });
     });
   });

@@ -9,11 +9,9 @@
  * block at that offset (a `memcmp`, far cheaper than hashing it again).
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { benchDir, repoRoot } from './children.js';
-import { clockBase, sleep } from './common.js';
+import { Child } from './children.js';
+import { onParent, toParent } from './common.js';
 
 /** Bytes of the repeated block. */
 export const BLOCK_BYTES = 1024 * 1024;
@@ -165,19 +163,10 @@ export type FileFromChild =
   | { type: 'fatal'; message: string };
 
 /** Sends an IPC message to the orchestrator. */
-export function toOrchestrator(message: FileFromChild): void {
-  if (process.send && process.connected) process.send(message);
-}
+export const toOrchestrator: (message: FileFromChild) => void = toParent;
 
 /** Calls `handler` for each orchestrator message; exits when the orchestrator goes away. */
-export function onOrchestrator(handler: (message: FileToChild) => void | Promise<void>): void {
-  process.on('message', (message) => {
-    Promise.resolve(handler(message as FileToChild)).catch((error: unknown) => {
-      toOrchestrator({ type: 'fatal', message: error instanceof Error ? error.stack ?? error.message : String(error) });
-    });
-  });
-  process.on('disconnect', () => process.exit(0));
-}
+export const onOrchestrator: (handler: (message: FileToChild) => void | Promise<void>) => void = onParent;
 
 /** CPU and memory figures from `process.cpuUsage()` deltas and a sampler. */
 export function processFigures(cpuStart: NodeJS.CpuUsage, startUs: number, endUs: number, rssStart: number, peakRss: number): ProcessFigures {
@@ -193,119 +182,15 @@ export function processFigures(cpuStart: NodeJS.CpuUsage, startUs: number, endUs
 
 // ------------------------------------------------------------------------------------------------------- children
 
-const live = new Set<FileChild>();
-
-/** One child process of the file bench, with an IPC channel; `--cpu-prof` when BENCH_PROFILE_DIR asks for it. */
-export class FileChild {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly #inbox: FileFromChild[] = [];
-  readonly #waiters: Array<{ type: FileFromChild['type']; resolve: (m: FileFromChild) => void; reject: (e: Error) => void }> = [];
-  #stderr = '';
-  #exit: string | undefined;
-
+/** One child process of the file bench (the bench's Child, with the file bench's messages). */
+export class FileChild extends Child<FileFromChild, FileToChild> {
   /** `name` doubles as the profile name: BENCH_PROFILE=relay profiles `files-relay`, `upload` the uploader, and so on. */
   constructor(name: string, script: string, env: Record<string, string>) {
-    this.name = name;
-    const profileDir = process.env.BENCH_PROFILE_DIR;
-    const wanted = (process.env.BENCH_PROFILE ?? 'relay').split(',').map((x) => x.trim()).filter(Boolean);
-    const profile = profileDir && wanted.some((x) => name.startsWith(x) || name.startsWith(`files-${x}`))
-      ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, `${name.replace(/\W/g, '_')}-${Date.now()}`)] : [];
-    this.proc = spawn(process.execPath, [...profile, '--import', 'tsx', join(benchDir, script)], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env, BENCH_CLOCK_BASE: String(clockBase) },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
-    live.add(this);
-    this.proc.stdout?.resume();
-    this.proc.stderr?.on('data', (chunk: Buffer) => {
-      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
-    });
-    this.proc.on('message', (message) => this.#deliver(message as FileFromChild));
-    this.proc.on('exit', (code, signal) => {
-      live.delete(this);
-      this.#exit = `${this.name} exited (${signal ?? code})${this.#stderr ? `: ${this.#stderr.trim().split('\n').slice(-6).join(' | ')}` : ''}`;
-      for (const w of this.#waiters.splice(0)) w.reject(new Error(this.#exit));
-    });
-    this.proc.on('error', (error) => {
-      this.#exit = `${this.name} failed to start: ${error.message}`;
-      for (const w of this.#waiters.splice(0)) w.reject(new Error(this.#exit));
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.proc.pid;
-  }
-
-  #deliver(message: FileFromChild): void {
-    if (message.type === 'fatal') {
-      const error = new Error(`${this.name}: ${message.message}`);
-      for (const w of this.#waiters.splice(0)) w.reject(error);
-      this.#exit ??= error.message;
-      return;
-    }
-    const i = this.#waiters.findIndex((w) => w.type === message.type);
-    if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(message);
-    else this.#inbox.push(message);
-  }
-
-  send(message: FileToChild): void {
-    if (this.proc.connected) this.proc.send(message);
-  }
-
-  /** The next message of `type` (one that already arrived counts). */
-  waitFor<T extends FileFromChild['type']>(type: T, timeoutMs: number): Promise<Extract<FileFromChild, { type: T }>> {
-    const i = this.#inbox.findIndex((m) => m.type === type);
-    if (i >= 0) return Promise.resolve(this.#inbox.splice(i, 1)[0] as Extract<FileFromChild, { type: T }>);
-    if (this.#exit) return Promise.reject(new Error(this.#exit));
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        type,
-        resolve: (m: FileFromChild) => {
-          clearTimeout(timer);
-          resolve(m as Extract<FileFromChild, { type: T }>);
-        },
-        reject: (e: Error) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        const j = this.#waiters.indexOf(waiter);
-        if (j >= 0) this.#waiters.splice(j, 1);
-        reject(new Error(`${this.name}: no "${type}" within ${timeoutMs} ms${this.#stderr ? ` (stderr: ${this.#stderr.trim().split('\n').slice(-4).join(' | ')})` : ''}`));
-      }, timeoutMs);
-      this.#waiters.push(waiter);
-    });
-  }
-
-  get exited(): boolean {
-    return this.proc.exitCode !== null || this.proc.signalCode !== null;
+    super(name, script, env, undefined, name.replace(/^files-/, ''));
   }
 
   /** Asks the child to stop (it writes its CPU profile then); SIGKILLs it after `graceMs`. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    this.send({ type: 'stop' });
-    await Promise.race([exited, sleep(graceMs)]);
-    if (!this.exited) {
-      this.proc.kill('SIGKILL');
-      await Promise.race([exited, sleep(1000)]);
-    }
+  override stop(graceMs = 5000): Promise<void> {
+    return super.stop(graceMs);
   }
 }
-
-/** Kills every file bench child still running (on exit or interrupt). */
-export function killFileChildren(): void {
-  for (const child of live) {
-    try {
-      child.proc.kill('SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  live.clear();
-}
-

@@ -48,7 +48,6 @@ import { runConfig, VARIANTS, waitForQuiet, type ConfigResult, type Settings } f
 import { BUDGET, composeReport, deliveryMet, latencyMet, machineInfo, renderReport, runsP99 } from './report.js';
 import { MEDIA_BUDGET, mediaBudgetMet, renderMediaSection, runMediaBench, type MediaResult } from './media.js';
 import { filesBudgetLines, renderFilesSection, runFilesBench, type FileTransport, type FilesResult } from './files.js';
-import { killFileChildren } from './files-common.js';
 import { renderCaptureSection, runCaptureBench, type CaptureBenchResult } from './capture.js';
 
 function numberEnv(name: string, fallback: number, min: number, max: number): number {
@@ -103,17 +102,14 @@ const fileSettings = {
 
 process.on('SIGINT', () => {
   killAll();
-  killFileChildren();
   process.exit(130);
 });
 process.on('SIGTERM', () => {
   killAll();
-  killFileChildren();
   process.exit(143);
 });
 process.on('exit', () => {
   killAll();
-  killFileChildren();
 });
 
 const started = new Date();
@@ -224,5 +220,4 @@ if (files) for (const line of filesBudgetLines(files)) log(line);
 if (capture?.jpeg640) log(`Budget, native capture: 640×480 JPEG p95 ${capture.jpeg640.encodeMs.p95} ms ${capture.jpeg640.met ? 'met' : 'NOT met'} (10 ms)`);
 if (capture?.microphone) log(`Budget, native capture: Opus ${(capture.microphone.realTimeFraction * 100).toFixed(1)} % of real time ${capture.microphone.met ? 'met' : 'NOT met'}`);
 killAll();
-killFileChildren();
 process.exit(0);
