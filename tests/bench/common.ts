@@ -1,6 +1,6 @@
 /**
  * Shared by the bench orchestrator (run.ts) and its child processes: the clock, the IPC messages and
- * small statistics helpers.
+ * small statistics helpers, and CPU snapshots of the machine.
  *
  * The clock: every process computes "µs since the Unix epoch" as CLOCK_MONOTONIC (process.hrtime,
  * system-wide on Linux) plus one offset chosen by the orchestrator and passed in BENCH_CLOCK_BASE.
@@ -8,6 +8,8 @@
  * clock (to ~1 µs), which `performance.timeOrigin + performance.now()` does not guarantee across processes.
  * @module
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 
 /** Monotonic µs (CLOCK_MONOTONIC), no offset. */
 export function monoMicros(): number {
@@ -169,4 +171,35 @@ export function onParent<M = ToChild>(handler: (message: M) => void | Promise<vo
     });
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** CPU counters of the whole machine (`/proc/stat`) and of every process, at one moment (Linux). */
+export interface CpuSnapshot {
+  /** The first `cpu` line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal. */
+  fields: number[];
+  /** Per process: name, parent, user + system ticks. */
+  procs: Map<number, { comm: string; ppid: number; ticks: number }>;
+  /** Date.now() when taken. */
+  at: number;
+  /** The 1-minute load average then. */
+  load1: number;
+}
+
+/** Takes a {@link CpuSnapshot}. */
+export function cpuSnapshot(): CpuSnapshot {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const procs = new Map<number, { comm: string; ppid: number; ticks: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const close = text.lastIndexOf(')');
+      const rest = text.slice(close + 2).split(' ');
+      procs.set(Number(name), { comm: text.slice(text.indexOf('(') + 1, close), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return { fields, procs, at: Date.now(), load1: loadavg()[0]! };
 }

@@ -15,10 +15,10 @@
  * file piped from the disk into a socket, the receiver hashing and checking (what a lanconf download does).
  * @module
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from './common.js';
+import { cpuSnapshot, sleep, type CpuSnapshot } from './common.js';
 import { expectedSha256, FileChild, type FileRelayReport, type MemorySample, type ProcessFigures } from './files-common.js';
 import { waitForQuiet } from './measure.js';
 
@@ -127,31 +127,6 @@ export const RAW_LABELS: Record<RawKind, string> = {
 };
 
 // ----------------------------------------------------------------------------------------------------- machine
-
-interface CpuSnapshot {
-  fields: number[];
-  procs: Map<number, { comm: string; ppid: number; ticks: number }>;
-  at: number;
-  load1: number;
-}
-
-function cpuSnapshot(): CpuSnapshot {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  const procs = new Map<number, { comm: string; ppid: number; ticks: number }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = text.lastIndexOf(')');
-      const rest = text.slice(close + 2).split(' ');
-      procs.set(Number(name), { comm: text.slice(text.indexOf('(') + 1, close), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return { fields, procs, at: Date.now(), load1: loadavg()[0]! };
-}
 
 /** The machine between two snapshots; processes in `bench` (and their descendants) are the bench's own. */
 function machineBetween(a: CpuSnapshot, b: CpuSnapshot, bench: ReadonlySet<number>): FileMachine {

@@ -24,7 +24,7 @@ import type { Page } from 'puppeteer-core';
 import { hasChromium, launchBrowser, type TestBrowser } from '../browser.js';
 import { startRelay, type TestRelay } from '../helpers.js';
 import { repoRoot } from './children.js';
-import { percentiles, sleep } from './common.js';
+import { cpuSnapshot, percentiles, sleep, type CpuSnapshot } from './common.js';
 import type { ReceiverMark, ReceiverRecords, SenderMark, SenderRecords } from './media-page.js';
 
 /** DESIGN.md, "Performance budgets": browser to browser through the relay on one machine. */
@@ -229,30 +229,6 @@ async function pageOffset(page: Page, rounds = 25): Promise<{ offsetUs: number; 
 }
 
 // ----------------------------------------------------------------------------------------------------- machine
-
-interface CpuSnapshot {
-  fields: number[];
-  procs: Map<number, { comm: string; ppid: number; ticks: number }>;
-  at: number;
-}
-
-function cpuSnapshot(): CpuSnapshot {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  const procs = new Map<number, { comm: string; ppid: number; ticks: number }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = text.lastIndexOf(')');
-      const rest = text.slice(close + 2).split(' ');
-      procs.set(Number(name), { comm: text.slice(text.indexOf('(') + 1, close), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return { fields, procs, at: Date.now() };
-}
 
 function machineLoad(a: CpuSnapshot, b: CpuSnapshot, browserPid: number | undefined, load1Start: number): MachineLoad {
   const cores = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length || 1;
