@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { LanError } from '../sdk/errors.js';
+import { formatSize } from '../sdk/files/format.js';
 import { joinMeeting, type NodeJoinOptions } from '../sdk/node.js';
 import type { Session } from '../sdk/Session.js';
 import {
@@ -53,17 +54,6 @@ interface Out {
 
 const clock = (ts: number) => new Date(ts).toTimeString().slice(0, 5);
 
-function size(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
 /** Starts each requested share in `session`; reports each failure; returns what runs. */
 async function startShares(session: Session, wanted: Partial<Record<ShareName, string>>, out: Out): Promise<{ running: Running[]; failed: number }> {
   const running: Running[] = [];
@@ -105,7 +95,7 @@ function narrate(session: Session, out: Out): void {
     if (!m.local) out.line(`[${clock(m.timestamp)}] ${m.name}: ${m.text}`);
   });
   session.on('fileOffered', (f) => {
-    if (!f.local) out.line(`${f.fromName} shared ${JSON.stringify(f.name)} (${size(f.size)}): ${f.url ?? ''}`);
+    if (!f.local) out.line(`${f.fromName} shared ${JSON.stringify(f.name)} (${formatSize(f.size)}): ${f.url ?? ''}`);
   });
   session.on('stateChanged', (state) => {
     if (state === 'reconnecting') out.line('Connection lost; reconnecting…');

@@ -302,7 +302,7 @@ export class Files {
         return true;
       }
       case 'fileAck': {
-        const upload = [...this.#uploads.values()].find((u) => u.uploadId === message.transferId);
+        const upload = this.#uploadById(message.transferId);
         if (upload && message.offset > upload.acked && message.offset <= upload.sent) {
           upload.acked = message.offset;
           upload.retained = upload.retained.filter((r) => r.offset + r.data.byteLength > message.offset);
@@ -312,7 +312,7 @@ export class Files {
         return true;
       }
       case 'fileUploaded': {
-        const upload = [...this.#uploads.values()].find((u) => u.uploadId === message.uploadId);
+        const upload = this.#uploadById(message.uploadId);
         if (upload) {
           this.#uploads.delete(upload.entry.id);
           this.#entries.delete(upload.entry.id);
@@ -340,7 +340,7 @@ export class Files {
     }
     if (!requestId.startsWith('file:')) return false;
     const transfer = requestId.slice(5);
-    const upload = [...this.#uploads.values()].find((u) => u.uploadId === transfer);
+    const upload = this.#uploadById(transfer);
     if (upload) {
       // A chunk the relay did not expect (a race with a reconnect) is fixed by the next resume; anything else ends the upload.
       if (error.code !== ErrorCode.BadOffset || upload.ended) this.#failUpload(upload, error);
@@ -459,10 +459,16 @@ export class Files {
     }
   }
 
+  /** The upload in progress with the relay's id `uploadId`. */
+  #uploadById(uploadId: string): Upload | undefined {
+    for (const upload of this.#uploads.values()) if (upload.uploadId === uploadId) return upload;
+    return undefined;
+  }
+
+  /** Ends an upload in progress as failed (once: a finished or already failed upload is left alone). */
   #failUpload(upload: Upload, error: LanError): void {
-    if (upload.failed && !this.#uploads.has(upload.entry.id)) return;
+    if (!this.#uploads.delete(upload.entry.id)) return;
     upload.failed ??= error;
-    if (!this.#uploads.delete(upload.entry.id) && upload.entry.state === 'failed') return;
     if (upload.uploadId && this.#host.connected()) this.#host.send({ type: 'fileCancel', transferId: upload.uploadId });
     upload.retained = [];
     this.#update(upload.entry, { state: 'failed', error: upload.failed.message, progress: undefined });
