@@ -147,10 +147,10 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #udpBindings = new Map<string, Peer>();
   readonly #peerHost: PeerHost;
   readonly #roomHost: RoomHost;
-  /** Participants whose connection dropped, held for a resume, by resume token. */
-  readonly #held = new Map<string, { peer: Peer; until: number }>();
-  /** Joined participants by their current resume token. */
+  /** Joined participants (those held for a resume included) by their current resume token. */
   readonly #byResumeToken = new Map<string, Peer>();
+  /** Participants whose connection dropped, held for a resume: until when (ms). */
+  readonly #held = new Map<Peer, number>();
   #store: Store | undefined;
   #files: FileService | undefined;
   #http: HttpServer | undefined;
@@ -385,7 +385,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       peer.sendError(new RelayError(ErrorCode.InvalidMessage, `join says transport "${message.transport}" on a ${peer.link.transport} connection`), { fatal: true });
       return;
     }
-    const previous = message.resume !== undefined ? this.#held.get(message.resume)?.peer ?? this.#byResumeToken.get(message.resume) : undefined;
+    const previous = message.resume !== undefined ? this.#byResumeToken.get(message.resume) : undefined;
     if (previous && previous.room?.id === message.meeting && previous.room.peers.get(previous.id) === previous) {
       // Held after a drop, or still thought alive (the client saw the drop first): the new connection takes over.
       this.#resume(peer, previous, message);
@@ -433,7 +433,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
   /** A reconnecting client takes back its participant: same id and tracks; the others see nothing. */
   #resume(peer: Peer, old: Peer, message: ClientMessageOf<'join'>): void {
     const room = old.room!;
-    this.#held.delete(old.resumeToken);
+    this.#held.delete(old);
     this.#byResumeToken.delete(old.resumeToken);
     if (message.udp) peer.udpPayloadSize = message.udp.payloadSize;
     peer.resumeFrom(old, [...new Set(message.decode)], room);
@@ -451,12 +451,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#files?.peerGone(peer);
     const room = peer.room;
     if (!room || room.peers.get(peer.id) !== peer) return;
-    this.#byResumeToken.delete(peer.resumeToken);
     const grace = this.#options.resumeGraceMs ?? 20_000;
     const dropped = peer.closeReason === 'disconnected' || peer.closeReason === ErrorCode.Timeout;
     if (dropped && grace > 0 && !this.#closed) {
       // Held: the others keep seeing the participant; its client may come back with the resume token.
-      this.#held.set(peer.resumeToken, { peer, until: Date.now() + grace });
+      this.#held.set(peer, Date.now() + grace);
       this.#peerHost.log('info', `${peer.name} (${peer.id}) lost its connection to "${room.id}"; held ${grace} ms for a reconnect`);
       return;
     }
@@ -466,6 +465,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
   #leave(peer: Peer, reason: string): void {
     const room = peer.room;
     if (!room) return;
+    this.#byResumeToken.delete(peer.resumeToken);
     room.remove(peer, reason);
     this.#files?.participantLeft(room.id, peer.id);
     this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}" (${reason})`);
@@ -518,9 +518,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #sweep(): void {
     const now = Date.now();
-    for (const [token, { peer, until }] of [...this.#held]) {
+    for (const [peer, until] of [...this.#held]) {
       if (now < until) continue;
-      this.#held.delete(token);
+      this.#held.delete(peer);
       this.#leave(peer, 'disconnected');
     }
     void this.#files?.sweep(now).catch((error: Error) => this.#peerHost.log('warn', `file housekeeping failed: ${error.message}`));
