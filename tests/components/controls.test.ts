@@ -148,8 +148,8 @@ describe('<lan-controls>', () => {
     const screen = button(el, 'screen');
     screen.click();
     await waitUntil(() => [...ben.tracks.values()].some((t) => t.kind === 'screen'), 'Ben sees the screen');
-    await el.updateComplete;
-    expect(screen.getAttribute('aria-pressed')).to.equal('true');
+    // Ben can hear of the track before Ana's publishScreen() has resolved and the bar re-rendered.
+    await waitUntil(() => screen.getAttribute('aria-pressed') === 'true', 'the button shows the share');
     const stopped = oneEvent(el, 'lan-toggle');
     screen.click();
     expect((await stopped).detail).to.deep.equal({ control: 'screen', on: false });
