@@ -147,7 +147,7 @@ export class Peer {
     this.#chatTokens = host.limits.maxChatPerSecond * 2;
     link.setHandlers({
       text: (text) => this.#onText(text),
-      binary: (bytes) => this.#onBinary(bytes, false),
+      binary: (bytes, owned) => this.#onBinary(bytes, false, owned),
       protocolError: (error) => this.fail(error),
       closed: (reason) => this.#onClosed(reason),
     });
@@ -216,11 +216,17 @@ export class Peer {
     return true;
   }
 
-  /** Sends a binary packet (file chunks); never dropped, like control. @internal */
-  sendBinary(bytes: Uint8Array): void {
-    if (this.#closed) return;
+  /**
+   * Sends a binary packet (file chunks); never dropped, like control. `sent`: see {@link PeerLink.sendBinary}.
+   * @internal
+   */
+  sendBinary(bytes: Uint8Array, sent?: () => void): void {
+    if (this.#closed) {
+      sent?.();
+      return;
+    }
     this.stats.bytesOut += bytes.byteLength;
-    this.link.sendBinary(bytes);
+    this.link.sendBinary(bytes, sent);
   }
 
   /** The participant as described on the wire. */
@@ -301,7 +307,7 @@ export class Peer {
   /** A media datagram from this peer's bound UDP address. @internal */
   handleUdp(bytes: Uint8Array): void {
     this.lastHeard = Date.now();
-    this.#onBinary(bytes, true);
+    this.#onBinary(bytes, true, false);
   }
 
   /** Closes the link and leaves the room. Idempotent. `reason` is told to the others (`left`, an error code…). */
@@ -418,7 +424,7 @@ export class Peer {
     }
   }
 
-  #onBinary(bytes: Uint8Array, fromUdp: boolean): void {
+  #onBinary(bytes: Uint8Array, fromUdp: boolean, owned: boolean): void {
     if (this.#closed) return;
     if (!fromUdp) this.lastHeard = Date.now();
     const room = this.room;
@@ -427,7 +433,7 @@ export class Peer {
       return;
     }
     if (bytes[0] === PacketType.FileChunk && !fromUdp) {
-      this.#host.files?.chunk(this, bytes);
+      this.#host.files?.chunk(this, bytes, owned);
       return;
     }
     const limit = this.#host.limits.maxFrameBytes;

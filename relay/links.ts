@@ -8,12 +8,14 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { FrameParser, Opcode, encodeTextFrame, binaryFrameHeader } from '../sdk/protocol/framing.js';
 import { ErrorCode, type ProtocolError } from '../sdk/errors.js';
+import { chunkBuffer } from './files/chunkBuffers.js';
 
 /** Events a link reports to its owner. @internal */
 export interface LinkHandlers {
   /** A text message: a string (WebSocket, already valid UTF-8) or raw bytes (TCP, validated on decode). */
   text(text: string | Uint8Array): void;
-  binary(bytes: Uint8Array): void;
+  /** A binary message; `owned`: it fills a buffer of its own that nothing else uses (it may be transferred). */
+  binary(bytes: Uint8Array, owned: boolean): void;
   /** The stream broke the framing (TCP only); the link is closing. */
   protocolError(error: ProtocolError): void;
   /**
@@ -31,7 +33,11 @@ export interface PeerLink {
   /** Bytes queued for sending and not yet taken by the kernel. */
   readonly bufferedAmount: number;
   sendText(text: string): void;
-  sendBinary(bytes: Uint8Array): void;
+  /**
+   * Sends a binary message. `sent`, when given, is called once the link no longer needs `bytes`
+   * (handed to the kernel, or the connection is gone), so the caller may reuse the buffer.
+   */
+  sendBinary(bytes: Uint8Array, sent?: () => void): void;
   /** Flushes what is queued, then closes. `kind` picks the WebSocket close code. */
   close(kind: 'normal' | 'policy' | 'tooBig' | 'goingAway' | 'error', reason: string): void;
   /** Drops the connection at once. */
@@ -62,7 +68,8 @@ export class WsLink implements PeerLink {
       const h = this.#handlers;
       if (!h) return;
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      if (isBinary) h.binary(bytes);
+      // ws may hand over a view of a buffer it still reads from: never owned.
+      if (isBinary) h.binary(bytes, false);
       else h.text(bytes.toString('utf8'));
     });
     let broken: string | undefined;
@@ -81,8 +88,9 @@ export class WsLink implements PeerLink {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
   }
 
-  sendBinary(bytes: Uint8Array): void {
-    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(bytes, { binary: true });
+  sendBinary(bytes: Uint8Array, sent?: () => void): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(bytes, { binary: true }, sent && (() => sent()));
+    else sent?.();
   }
 
   close(kind: keyof typeof WS_CLOSE, reason: string): void {
@@ -114,10 +122,10 @@ export class TcpLink implements PeerLink {
     this.#socket = socket;
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
     socket.setNoDelay(true);
-    this.#parser = new FrameParser(maxFrameBytes, (opcode, payload) => {
+    this.#parser = new FrameParser(maxFrameBytes, (opcode, payload, owned) => {
       if (opcode === Opcode.Text) this.#handlers?.text(payload);
-      else this.#handlers?.binary(payload);
-    });
+      else this.#handlers?.binary(payload, owned);
+    }, chunkBuffer);
     socket.on('data', (chunk: Buffer) => {
       if (this.#closing) return;
       try {
@@ -138,11 +146,14 @@ export class TcpLink implements PeerLink {
     if (this.#socket.writable) this.#socket.write(encodeTextFrame(text));
   }
 
-  sendBinary(bytes: Uint8Array): void {
-    if (!this.#socket.writable) return;
+  sendBinary(bytes: Uint8Array, sent?: () => void): void {
+    if (!this.#socket.writable) {
+      sent?.();
+      return;
+    }
     this.#socket.cork();
     this.#socket.write(binaryFrameHeader(bytes.byteLength));
-    this.#socket.write(bytes);
+    this.#socket.write(bytes, sent && (() => sent()));
     this.#socket.uncork();
   }
 

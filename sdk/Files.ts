@@ -9,7 +9,7 @@ import { ConnectionError, ErrorCode, LanError } from './errors.js';
 import { checkFileName } from './files/names.js';
 import type { Sha256, Sha256Factory } from './files/sha256.js';
 import {
-  FILE_ACK_EVERY_BYTES, FILE_CHUNK_BYTES, FILE_WINDOW_BYTES, decodeFileChunk, encodeFileChunk,
+  FILE_ACK_EVERY_BYTES, FILE_CHUNK_BYTES, FILE_WINDOW_BYTES, decodeFileChunk, encodeFileChunkHeader,
   type ClientMessage, type FileInfo, type Limits, type RelayMessage, type RelayMessageOf,
 } from './protocol/index.js';
 
@@ -101,7 +101,7 @@ export interface FilesHost {
   sha256: Sha256Factory;
   connected(): boolean;
   send(message: ClientMessage): void;
-  sendFile(packet: Uint8Array): void;
+  sendFile(header: Uint8Array, data: Uint8Array): void;
   emit<K extends keyof FileEvents>(event: K, ...args: FileEvents[K]): void;
 }
 
@@ -277,7 +277,9 @@ export class Files {
         self.#maybeComplete(download);
       },
       pull() {
-        if (download && !download.done && download.received > download.lastAck) self.#ack(download);
+        // The reader wants more: confirm what it has taken, a window's worth at a time (the relay sends
+        // up to 8 MiB past the last ack, so acking every 1 MiB never stalls it).
+        if (download && !download.done && download.received - download.lastAck >= FILE_ACK_EVERY_BYTES) self.#ack(download);
       },
       cancel() {
         if (!download || download.done) return;
@@ -423,7 +425,7 @@ export class Files {
         await this.#until(() => !!upload.failed || (!upload.resuming && this.#host.connected() && upload.sent - upload.acked < FILE_WINDOW_BYTES), signal);
         if (upload.failed) throw upload.failed;
         upload.retained.push({ offset: upload.sent, data: piece });
-        this.#host.sendFile(encodeFileChunk(upload.uploadId, upload.sent, piece));
+        this.#host.sendFile(encodeFileChunkHeader(upload.uploadId, upload.sent), piece);
         upload.sent += piece.byteLength;
       }
     }
@@ -448,7 +450,7 @@ export class Files {
       upload.retained = upload.retained.filter((r) => r.offset + r.data.byteLength > ready.offset);
       for (const r of upload.retained) {
         const from = Math.max(r.offset, ready.offset);
-        this.#host.sendFile(encodeFileChunk(upload.uploadId, from, r.data.subarray(from - r.offset)));
+        this.#host.sendFile(encodeFileChunkHeader(upload.uploadId, from), r.data.subarray(from - r.offset));
       }
       if (upload.ended) this.#host.send({ type: 'fileUploadEnd', uploadId: upload.uploadId, sha256: upload.sha256! });
     } catch (error) {

@@ -270,7 +270,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       sha256: options.sha256 ?? portableSha256,
       connected: () => this.#state === 'connected',
       send: (message) => this.#send(message),
-      sendFile: (packet) => this.#transport.sendFile(packet),
+      sendFile: (header, data) => this.#transport.sendFile(header, data),
       emit: (event, ...args) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
     }, welcome.files);
     this.#trackHost = {

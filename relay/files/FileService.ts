@@ -5,7 +5,7 @@
  * @module
  * @internal
  */
-import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,6 +17,8 @@ import {
   randomId, type ClientMessageOf, type FileInfo, type Limits, type RelayMessage,
 } from '../../sdk/protocol/index.js';
 import type { Store, StoredFile } from '../store/Store.js';
+import { StoreThread, type StoredUpload } from './StoreThread.js';
+import { CHUNK_PACKET_BYTES, chunkBuffer, releaseChunkBuffer } from './chunkBuffers.js';
 
 /** What the file service needs of a peer. @internal */
 export interface FilePeer {
@@ -28,7 +30,8 @@ export interface FilePeer {
   readonly backlog: number;
   send(message: RelayMessage): void;
   sendError(error: LanError, options?: { requestId?: string; fatal?: boolean }): void;
-  sendBinary(bytes: Uint8Array): void;
+  /** Sends a binary packet; `sent` is called once the connection no longer needs `bytes`. */
+  sendBinary(bytes: Uint8Array, sent?: () => void): void;
 }
 
 /** Options of the file service. @internal */
@@ -62,14 +65,15 @@ interface Upload {
   /** The peer it arrives from now (a resumed connection replaces it). */
   peer: FilePeer;
   handle: FileHandle;
-  hash: Hash;
-  /** Bytes received (hashed, queued for writing). */
+  /** The file's writes and SHA-256, on the store thread. */
+  store: StoredUpload;
+  /** Bytes received (handed to the store thread). */
   received: number;
-  /** Bytes written to the file. */
+  /** Bytes written to the file and hashed: what the relay confirms. */
   written: number;
   acked: number;
-  /** The write queue: every write starts after the previous one. */
-  chain: Promise<void>;
+  /** Settles once the last chunk received is stored and counted in `written`. */
+  stored: Promise<void>;
   failed: LanError | undefined;
   touched: number;
   finishing: boolean;
@@ -96,6 +100,7 @@ export class FileService {
   readonly #downloads = new Map<string, Download>();
   /** Transfers accepted and still opening their file (counted against the limits like open ones). */
   readonly #opening = new Map<string, { count: number; bytes: number }>();
+  readonly #storeThread = new StoreThread();
   #lastRetention = 0;
   #closed = false;
 
@@ -148,8 +153,8 @@ export class FileService {
         }
         upload.peer = peer;
         upload.touched = Date.now();
-        // Everything received is written before the sender is told where to go on.
-        await upload.chain;
+        // Everything received is written (and hashed) before the sender is told where to go on.
+        await upload.stored;
         if (upload.failed) throw upload.failed;
         upload.acked = upload.written;
         this.#o.log('info', `"${meeting}": upload ${upload.id} of ${JSON.stringify(upload.name)} resumed at byte ${upload.written} of ${upload.size}`);
@@ -183,7 +188,7 @@ export class FileService {
       }
       const upload: Upload = {
         id, meeting, owner: peer.id, ownerName: peer.name, name, size: message.size, path, peer, handle,
-        hash: createHash('sha256'), received: 0, written: 0, acked: 0, chain: Promise.resolve(), failed: undefined,
+        store: this.#storeThread.open(handle.fd), received: 0, written: 0, acked: 0, stored: Promise.resolve(), failed: undefined,
         touched: Date.now(), finishing: false,
       };
       this.#uploads.set(id, upload);
@@ -193,8 +198,11 @@ export class FileService {
     }
   }
 
-  /** A file chunk packet from `peer`: an upload's next bytes. */
-  chunk(peer: FilePeer, bytes: Uint8Array): void {
+  /**
+   * A file chunk packet from `peer`: an upload's next bytes. `owned`: the packet fills a buffer nothing
+   * else uses, which the store thread may take over (otherwise the data is copied to it).
+   */
+  chunk(peer: FilePeer, bytes: Uint8Array, owned = false): void {
     let chunk;
     try {
       chunk = decodeFileChunk(bytes);
@@ -221,27 +229,29 @@ export class FileService {
     }
     upload.peer = peer;
     upload.touched = Date.now();
-    const data = chunk.data;
-    const at = chunk.offset;
-    upload.hash.update(data);
-    upload.received += data.byteLength;
-    upload.chain = upload.chain.then(async () => {
-      if (upload.failed) return;
-      try {
-        let done = 0;
-        while (done < data.byteLength) done += (await upload.handle.write(data, done, data.byteLength - done, at + done)).bytesWritten;
-        upload.written += data.byteLength;
-      } catch (error) {
-        upload.failed = new RelayError(ErrorCode.Internal, `the relay could not store the file: ${(error as Error).message}`);
-        this.#abort(upload, upload.failed);
-        return;
-      }
-      const drained = upload.written === upload.received;
-      if (upload.written - upload.acked >= FILE_ACK_EVERY_BYTES || (drained && upload.written > upload.acked)) {
-        upload.acked = upload.written;
-        if (!upload.peer.closed) upload.peer.send({ type: 'fileAck', transferId: upload.id, offset: upload.written });
-      }
-    });
+    const size = chunk.data.byteLength;
+    upload.received += size;
+    // The store thread writes and hashes it (taking the buffer over); the relay confirms it after.
+    let data = chunk.data;
+    if (!owned) {
+      const copy = chunkBuffer(bytes.byteLength);
+      copy.set(bytes);
+      data = copy.subarray(FILE_CHUNK_HEADER_BYTES);
+    }
+    upload.stored = upload.store.write(data, chunk.offset).then(() => {
+      upload.written += size;
+      this.#confirm(upload);
+    }, (error: Error) => this.#abort(upload, new RelayError(ErrorCode.Internal, `the relay could not store the file: ${error.message}`)));
+  }
+
+  /** Acks what is stored, every {@link FILE_ACK_EVERY_BYTES} and whenever the relay has caught up. */
+  #confirm(upload: Upload): void {
+    if (upload.failed) return;
+    const caughtUp = upload.written === upload.received;
+    if (upload.written - upload.acked >= FILE_ACK_EVERY_BYTES || (caughtUp && upload.written > upload.acked)) {
+      upload.acked = upload.written;
+      if (!upload.peer.closed) upload.peer.send({ type: 'fileAck', transferId: upload.id, offset: upload.written });
+    }
   }
 
   /** `fileUploadEnd`: checks size and SHA-256, stores the content once, offers the file. */
@@ -254,14 +264,20 @@ export class FileService {
     }
     upload.peer = peer;
     upload.finishing = true;
-    await upload.chain;
+    await upload.stored;
     if (upload.failed) return;
     if (upload.written !== upload.size) {
       upload.finishing = false;
       peer.sendError(new RelayError(ErrorCode.BadOffset, `upload ${upload.id} ended after ${upload.written} of its ${upload.size} bytes`), { requestId });
       return;
     }
-    const sha256 = upload.hash.digest('hex');
+    let sha256: string;
+    try {
+      sha256 = await upload.store.digestHex();
+    } catch (error) {
+      this.#abort(upload, new RelayError(ErrorCode.Internal, `the relay could not hash the file: ${(error as Error).message}`));
+      return;
+    }
     if (sha256 !== message.sha256) {
       this.#abort(upload, new RelayError(ErrorCode.HashMismatch,
         `the relay received content with SHA-256 ${sha256}, not ${message.sha256}: the upload is discarded`));
@@ -290,10 +306,19 @@ export class FileService {
   }
 
   #abort(upload: Upload, error: LanError): void {
+    if (upload.failed && !this.#uploads.has(upload.id)) return;
     upload.failed ??= error;
     this.#uploads.delete(upload.id);
-    void upload.handle.close().catch(() => {}).then(() => rm(upload.path, { force: true }));
+    this.#discard(upload);
     if (!upload.peer.closed) upload.peer.sendError(error, { requestId: `file:${upload.id}` });
+  }
+
+  /**
+   * Closes and removes a dropped upload's partial file, once the store thread is done with it (its
+   * file descriptor must not be closed, and its number reused, under a write still queued).
+   */
+  #discard(upload: Upload): void {
+    void upload.store.drop().then(() => upload.handle.close()).catch(() => {}).then(() => rm(upload.path, { force: true }));
   }
 
   // ---- downloads --------------------------------------------------------------------------------
@@ -356,7 +381,7 @@ export class FileService {
     if (upload && upload.owner === peer.id && upload.meeting === peer.meeting) {
       upload.failed = new RelayError(ErrorCode.Closed, 'cancelled');
       this.#uploads.delete(upload.id);
-      void upload.chain.then(() => upload.handle.close()).catch(() => {}).then(() => rm(upload.path, { force: true }));
+      this.#discard(upload);
       return;
     }
     const download = this.#downloads.get(message.transferId);
@@ -396,16 +421,26 @@ export class FileService {
           return;
         }
         const n = Math.min(FILE_CHUNK_BYTES, file.size - download.sent);
-        const packet = Buffer.allocUnsafe(FILE_CHUNK_HEADER_BYTES + n);
+        const buffer = chunkBuffer(CHUNK_PACKET_BYTES);
+        const release = () => releaseChunkBuffer(buffer.buffer as ArrayBuffer);
+        const packet = buffer.subarray(0, FILE_CHUNK_HEADER_BYTES + n);
         packet.set(encodeFileChunkHeader(download.id, download.sent));
         let got = 0;
-        while (got < n) {
-          const { bytesRead } = await download.handle.read(packet, FILE_CHUNK_HEADER_BYTES + got, n - got, download.sent + got);
-          if (bytesRead === 0) throw new Error('the stored file is shorter than recorded');
-          got += bytesRead;
+        try {
+          while (got < n) {
+            const { bytesRead } = await download.handle.read(packet, FILE_CHUNK_HEADER_BYTES + got, n - got, download.sent + got);
+            if (bytesRead === 0) throw new Error('the stored file is shorter than recorded');
+            got += bytesRead;
+          }
+        } catch (error) {
+          release();
+          throw error;
         }
-        if (peer.closed || !this.#downloads.has(download.id)) return;
-        peer.sendBinary(packet);
+        if (peer.closed || !this.#downloads.has(download.id)) {
+          release();
+          return;
+        }
+        peer.sendBinary(packet, release);
         download.sent += n;
       }
       if (peer.closed || download.sent >= file.size) this.#endDownload(download);
@@ -523,7 +558,9 @@ export class FileService {
     if (this.#closed) return;
     this.#closed = true;
     for (const download of [...this.#downloads.values()]) this.#endDownload(download);
-    await Promise.all([...this.#uploads.values()].map((u) => u.chain.then(() => u.handle.close()).catch(() => {})));
+    // The thread first: once it has ended, nothing writes to the files any more.
+    await this.#storeThread.close();
+    await Promise.all([...this.#uploads.values()].map((u) => u.handle.close().catch(() => {})));
     this.#uploads.clear();
   }
 

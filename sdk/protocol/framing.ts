@@ -47,17 +47,26 @@ export function binaryFrameHeader(length: number): Uint8Array {
  */
 export class FrameParser {
   readonly #maxPayload: number;
-  readonly #onFrame: (opcode: Opcode, payload: Uint8Array) => void;
+  readonly #onFrame: (opcode: Opcode, payload: Uint8Array, owned: boolean) => void;
+  readonly #alloc: (size: number) => Uint8Array;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #need = FRAME_HEADER_BYTES;
   #opcode: Opcode | 0 = 0;
   #failed = false;
 
-  /** A parser refusing frames over `maxPayload` bytes, calling `onFrame` for each whole frame. */
-  constructor(maxPayload: number, onFrame: (opcode: Opcode, payload: Uint8Array) => void) {
+  /**
+   * A parser refusing frames over `maxPayload` bytes, calling `onFrame` for each whole frame. A frame
+   * that arrived in pieces is joined into a buffer from `alloc` (default `new Uint8Array`; Node passes
+   * `Buffer.allocUnsafeSlow`, which skips zeroing bytes about to be overwritten). The payload is the
+   * receiver's to keep; `owned` tells that it fills a buffer the parser made (it may be transferred to
+   * a worker), rather than being a view of a buffer given to {@link push}.
+   */
+  constructor(maxPayload: number, onFrame: (opcode: Opcode, payload: Uint8Array, owned: boolean) => void,
+    alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size)) {
     this.#maxPayload = maxPayload;
     this.#onFrame = onFrame;
+    this.#alloc = alloc;
   }
 
   /** Bytes received but not yet part of a whole frame. */
@@ -86,23 +95,27 @@ export class FrameParser {
         }
         this.#opcode = opcode;
         this.#need = length;
-        if (length === 0) this.#deliver(new Uint8Array(0));
+        if (length === 0) this.#deliver(new Uint8Array(0), false);
       } else {
-        this.#deliver(bytes);
+        this.#deliver(bytes, this.#joined);
       }
     }
   }
 
-  #deliver(payload: Uint8Array): void {
+  #deliver(payload: Uint8Array, owned: boolean): void {
     const opcode = this.#opcode as Opcode;
     this.#opcode = 0;
     this.#need = FRAME_HEADER_BYTES;
-    this.#onFrame(opcode, payload);
+    this.#onFrame(opcode, payload, owned);
   }
+
+  /** Whether the last {@link #take} joined pieces into a buffer of its own. */
+  #joined = false;
 
   #take(n: number): Uint8Array {
     this.#buffered -= n;
     const first = this.#chunks[0]!;
+    this.#joined = false;
     if (first.byteLength === n) {
       this.#chunks.shift();
       return first;
@@ -111,7 +124,8 @@ export class FrameParser {
       this.#chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = new Uint8Array(n);
+    this.#joined = true;
+    const out = this.#alloc(n);
     let at = 0;
     while (at < n) {
       const chunk = this.#chunks[0]!;

@@ -39,8 +39,11 @@ export abstract class Transport extends TypedEmitter<TransportEvents> {
    * connection is backed up (audio is never dropped).
    */
   abstract sendMedia(packet: Uint8Array, droppable: boolean): boolean;
-  /** Sends a file chunk packet (never dropped: the files manager paces it with the relay's acks). */
-  abstract sendFile(packet: Uint8Array): void;
+  /**
+   * Sends a file chunk packet, given as its header and its data so that a transport able to write
+   * both without joining them does (never dropped: the files manager paces it with the relay's acks).
+   */
+  abstract sendFile(header: Uint8Array, data: Uint8Array): void;
   /** Called with the relay's `welcome`, before the session is handed to the user (native: binds UDP). */
   async ready(_welcome: RelayMessageOf<'welcome'>): Promise<void> {}
   /** Closes the connection. Idempotent. */

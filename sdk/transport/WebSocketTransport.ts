@@ -105,8 +105,13 @@ export class WebSocketTransport extends Transport {
     return true;
   }
 
-  sendFile(packet: Uint8Array): void {
-    if (this.#ws?.readyState === OPEN) this.#ws.send(packet);
+  sendFile(header: Uint8Array, data: Uint8Array): void {
+    if (this.#ws?.readyState !== OPEN) return;
+    // One WebSocket message per chunk: the browser API cannot send a message in pieces.
+    const packet = new Uint8Array(header.byteLength + data.byteLength);
+    packet.set(header);
+    packet.set(data, header.byteLength);
+    this.#ws.send(packet);
   }
 
   close(): void {
