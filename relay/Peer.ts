@@ -10,6 +10,7 @@ import {
 } from '../sdk/protocol/index.js';
 import type { FileService } from './files/FileService.js';
 import type { PeerLink } from './links.js';
+import { releaseChunkBuffer } from './files/chunkBuffers.js';
 import type { Room } from './Room.js';
 
 /** A track published by a peer. */
@@ -425,15 +426,19 @@ export class Peer {
   }
 
   #onBinary(bytes: Uint8Array, fromUdp: boolean, owned: boolean): void {
-    if (this.#closed) return;
-    if (!fromUdp) this.lastHeard = Date.now();
-    const room = this.room;
-    if (!room) {
+    if (this.#closed || !this.room) {
+      // A file chunk joined into a pooled buffer that no upload takes: the buffer goes back.
+      if (owned) releaseChunkBuffer(bytes);
+      if (this.#closed) return;
       this.sendError(new ProtocolError(ErrorCode.NotJoined, 'media before "join"'), { fatal: true });
       return;
     }
+    if (!fromUdp) this.lastHeard = Date.now();
+    const room = this.room;
     if (bytes[0] === PacketType.FileChunk && !fromUdp) {
-      this.#host.files?.chunk(this, bytes, owned);
+      const files = this.#host.files;
+      if (files) files.chunk(this, bytes, owned);
+      else if (owned) releaseChunkBuffer(bytes);
       return;
     }
     const limit = this.#host.limits.maxFrameBytes;

@@ -203,35 +203,42 @@ export class FileService {
    * else uses, which the store thread may take over (otherwise the data is copied to it).
    */
   chunk(peer: FilePeer, bytes: Uint8Array, owned = false): void {
+    // A pooled chunk buffer the store thread did not take goes back to the pool.
+    if (!this.#chunk(peer, bytes, owned) && owned) releaseChunkBuffer(bytes);
+  }
+
+  /** Returns `true` when the chunk went to the store thread (which then owns an owned `bytes`). */
+  #chunk(peer: FilePeer, bytes: Uint8Array, owned: boolean): boolean {
     let chunk;
     try {
       chunk = decodeFileChunk(bytes);
     } catch (error) {
       peer.sendError(error as ProtocolError);
-      return;
+      return false;
     }
     const upload = this.#uploads.get(chunk.transfer);
     if (!upload || upload.meeting !== peer.meeting || upload.owner !== peer.id || upload.finishing) {
       peer.sendError(new ProtocolError(ErrorCode.UnknownFile, `no upload ${chunk.transfer} of yours is open`));
-      return;
+      return false;
     }
     const requestId = `file:${upload.id}`;
     if (chunk.offset !== upload.received || chunk.offset + chunk.data.byteLength > upload.size) {
       peer.sendError(new ProtocolError(ErrorCode.BadOffset,
         `chunk at ${chunk.offset}+${chunk.data.byteLength} of upload ${upload.id}: the relay expects offset ${upload.received} of ${upload.size}`),
       { requestId });
-      return;
+      return false;
     }
     if (upload.received - upload.written > 2 * FILE_WINDOW_BYTES) {
       // The sender ignores flow control: it would make the relay buffer without bound.
       this.#abort(upload, new ProtocolError(ErrorCode.InvalidMessage, `upload ${upload.id} sent past its flow-control window`));
-      return;
+      return false;
     }
     upload.peer = peer;
     upload.touched = Date.now();
     const size = chunk.data.byteLength;
     upload.received += size;
     // The store thread writes and hashes it (taking the buffer over); the relay confirms it after.
+    // A packet the relay does not own (a WebSocket message) is copied into a pooled buffer first.
     let data = chunk.data;
     if (!owned) {
       const copy = chunkBuffer(bytes.byteLength);
@@ -242,6 +249,7 @@ export class FileService {
       upload.written += size;
       this.#confirm(upload);
     }, (error: Error) => this.#abort(upload, new RelayError(ErrorCode.Internal, `the relay could not store the file: ${error.message}`)));
+    return true;
   }
 
   /** Acks what is stored, every {@link FILE_ACK_EVERY_BYTES} and whenever the relay has caught up. */
@@ -422,7 +430,7 @@ export class FileService {
         }
         const n = Math.min(FILE_CHUNK_BYTES, file.size - download.sent);
         const buffer = chunkBuffer(CHUNK_PACKET_BYTES);
-        const release = () => releaseChunkBuffer(buffer.buffer as ArrayBuffer);
+        const release = () => releaseChunkBuffer(buffer);
         const packet = buffer.subarray(0, FILE_CHUNK_HEADER_BYTES + n);
         packet.set(encodeFileChunkHeader(download.id, download.sent));
         let got = 0;

@@ -3,39 +3,40 @@
  * beside the event loop instead of inside it. Hashing is the costliest step of storing a file (about
  * 0.6 s per GiB on a CPU with SHA instructions), and a write queued through libuv's pool per chunk,
  * each waiting for the one before, left the disk idle between chunks while the event loop was busy.
- * Here the event loop only parses frames and hands each chunk over (its buffer is moved, not copied,
- * when the relay owns all of it); the thread writes with `writeSync` and hashes, in order, reports
- * each chunk stored and moves its buffer back for reuse (see `chunkBuffers.ts`).
+ * Here the event loop only parses frames and hands each chunk over (a slot of the shared chunk memory,
+ * see `chunkBuffers.ts`, or else a buffer moved, not copied); the thread writes with `writeSync` and
+ * hashes, in order, and reports each chunk stored.
  * @module
  * @internal
  */
 import { createHash, type Hash } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { releaseChunkBuffer } from './chunkBuffers.js';
+import { chunkSlab, chunkSlot, releaseChunkBuffer } from './chunkBuffers.js';
 
 type ToThread =
-  | { t: 'chunk'; id: number; seq: number; fd: number; position: number; buffer: ArrayBuffer; offset: number; length: number }
+  | { t: 'chunk'; id: number; seq: number; fd: number; position: number; buffer: ArrayBuffer | undefined; offset: number; length: number }
   | { t: 'digest'; id: number; seq: number }
   | { t: 'drop'; id: number; seq: number };
-type FromThread = { seq: number; hex?: string; error?: string; buffer?: ArrayBuffer };
+type FromThread = { seq: number; hex?: string; error?: string };
 
 /** The thread's program (plain CommonJS, run with `eval`): one `Hash` per open upload. */
 const SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { writeSync } = require('node:fs');
 const hashes = new Map();
 parentPort.on('message', (m) => {
   try {
     if (m.t === 'chunk') {
-      const data = new Uint8Array(m.buffer, m.offset, m.length);
+      // A slot of the shared chunk memory (no buffer given), or a buffer moved here.
+      const data = new Uint8Array(m.buffer ?? workerData.slab, m.offset, m.length);
       let done = 0;
       while (done < data.byteLength) done += writeSync(m.fd, data, done, data.byteLength - done, m.position + done);
       let hash = hashes.get(m.id);
       if (!hash) hashes.set(m.id, (hash = createHash('sha256')));
       hash.update(data);
-      parentPort.postMessage({ seq: m.seq, buffer: m.buffer }, [m.buffer]);
+      parentPort.postMessage({ seq: m.seq });
     } else if (m.t === 'digest') {
       const hash = hashes.get(m.id) ?? createHash('sha256');
       hashes.delete(m.id);
@@ -53,8 +54,9 @@ parentPort.on('message', (m) => {
 /** One upload's file and SHA-256 as the store thread keeps them. */
 export interface StoredUpload {
   /**
-   * Writes `data` at `position` of the file, then hashes it. The caller gives `data`'s whole buffer
-   * up: it is moved to the store thread, so no view of that buffer may be used after.
+   * Writes `data` at `position` of the file, then hashes it. The caller gives `data` up: a slot of the
+   * shared chunk memory is released once written; any other buffer is moved to the store thread whole,
+   * so no view of it may be used after.
    * Calls settle in order; a rejection is a write (or hash) that failed.
    */
   write(data: Uint8Array, position: number): Promise<void>;
@@ -95,8 +97,14 @@ export class StoreThread {
     };
     return {
       write: async (data, position) => {
-        const buffer = data.buffer as ArrayBuffer;
-        await ask({ t: 'chunk', id, seq: this.#nextSeq++, fd, position, buffer, offset: data.byteOffset, length: data.byteLength }, buffer);
+        const slot = chunkSlot(data);
+        const buffer = slot === undefined ? data.buffer as ArrayBuffer : undefined;
+        try {
+          await ask({ t: 'chunk', id, seq: this.#nextSeq++, fd, position, buffer, offset: data.byteOffset, length: data.byteLength }, buffer);
+        } finally {
+          // The thread is done with the slot (written and hashed, or failed).
+          if (slot !== undefined) releaseChunkBuffer(data);
+        }
       },
       digestHex: async () => (await ask({ t: 'digest', id, seq: this.#nextSeq++ }))!,
       drop: () => ask({ t: 'drop', id, seq: this.#nextSeq++ }).then(() => undefined, () => undefined),
@@ -114,10 +122,9 @@ export class StoreThread {
   #start(): Worker | undefined {
     if (this.#worker || this.#unavailable) return this.#worker;
     try {
-      const worker = new Worker(SOURCE, { eval: true });
+      const worker = new Worker(SOURCE, { eval: true, workerData: { slab: chunkSlab() } });
       worker.unref();
       worker.on('message', (m: FromThread) => {
-        if (m.buffer) releaseChunkBuffer(m.buffer);
         const waiter = this.#waiting.get(m.seq);
         if (!waiter) return;
         this.#waiting.delete(m.seq);
@@ -147,7 +154,7 @@ function inThisThread(fd: number, hash: Hash): StoredUpload {
       let done = 0;
       while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done, position + done);
       hash.update(data);
-      releaseChunkBuffer(data.buffer as ArrayBuffer);
+      releaseChunkBuffer(data);
     },
     digestHex: async () => hash.digest('hex'),
     drop: async () => undefined,

@@ -48,7 +48,7 @@ export function binaryFrameHeader(length: number): Uint8Array {
 export class FrameParser {
   readonly #maxPayload: number;
   readonly #onFrame: (opcode: Opcode, payload: Uint8Array, owned: boolean) => void;
-  readonly #alloc: (size: number) => Uint8Array;
+  readonly #alloc: (size: number, type: number) => Uint8Array;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #need = FRAME_HEADER_BYTES;
@@ -57,13 +57,14 @@ export class FrameParser {
 
   /**
    * A parser refusing frames over `maxPayload` bytes, calling `onFrame` for each whole frame. A frame
-   * that arrived in pieces is joined into a buffer from `alloc` (default `new Uint8Array`; Node passes
-   * `Buffer.allocUnsafeSlow`, which skips zeroing bytes about to be overwritten). The payload is the
+   * that arrived in pieces is joined into a buffer from `alloc`, given its size and first byte (the
+   * packet type of a binary frame); default `new Uint8Array`, Node passes `Buffer.allocUnsafeSlow`, which
+   * skips zeroing bytes about to be overwritten, and the relay a pool of file chunk buffers. The payload is the
    * receiver's to keep; `owned` tells that it fills a buffer the parser made (it may be transferred to
    * a worker), rather than being a view of a buffer given to {@link push}.
    */
   constructor(maxPayload: number, onFrame: (opcode: Opcode, payload: Uint8Array, owned: boolean) => void,
-    alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size)) {
+    alloc: (size: number, type: number) => Uint8Array = (size) => new Uint8Array(size)) {
     this.#maxPayload = maxPayload;
     this.#onFrame = onFrame;
     this.#alloc = alloc;
@@ -125,7 +126,7 @@ export class FrameParser {
       return first.subarray(0, n);
     }
     this.#joined = true;
-    const out = this.#alloc(n);
+    const out = this.#alloc(n, first[0] ?? -1);
     let at = 0;
     while (at < n) {
       const chunk = this.#chunks[0]!;

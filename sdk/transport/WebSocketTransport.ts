@@ -40,16 +40,20 @@ export class WebSocketTransport extends Transport {
   #closed = false;
 
   readonly #binaryType: string;
+  readonly #alloc: (size: number) => Uint8Array;
 
   /**
    * A transport to the WebSocket `url`; `factory` makes the socket (browser `WebSocket` or `ws`).
    * `binaryType` is `'arraybuffer'` for browsers; Node's `ws` takes `'nodebuffer'`, which saves a copy per frame.
+   * `alloc` makes the buffer a file chunk is joined into (Node passes `Buffer.allocUnsafeSlow`: no zeroing).
    */
-  constructor(url: string, factory: WebSocketFactory, binaryType = 'arraybuffer') {
+  constructor(url: string, factory: WebSocketFactory, binaryType = 'arraybuffer',
+    alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size)) {
     super();
     this.#url = url;
     this.#factory = factory;
     this.#binaryType = binaryType;
+    this.#alloc = alloc;
   }
 
   get bufferedAmount(): number {
@@ -108,7 +112,7 @@ export class WebSocketTransport extends Transport {
   sendFile(header: Uint8Array, data: Uint8Array): void {
     if (this.#ws?.readyState !== OPEN) return;
     // One WebSocket message per chunk: the browser API cannot send a message in pieces.
-    const packet = new Uint8Array(header.byteLength + data.byteLength);
+    const packet = this.#alloc(header.byteLength + data.byteLength);
     packet.set(header);
     packet.set(data, header.byteLength);
     this.#ws.send(packet);
