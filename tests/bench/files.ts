@@ -456,12 +456,16 @@ function observations(r: FilesResult): string[] {
       const client = median(phases.map((p) => p.client.cpuPct));
       const who = dir === 'upload' ? 'uploader' : 'downloader';
       let text = `**${transportLabel(l.transport)}, ${dir}:** ${f0(l[dir])} MiB/s; the relay used ${f0(relay)} % of a core (event loop busy ${f0(elu * 100)} % of the time), the ${who} ${f0(client)} %.`;
-      if (elu > 0.85) text += ' The relay\'s single event loop is nearly always busy: the relay is the bottleneck.';
-      else if (client > 85) text += ` The ${who} is nearly always on the CPU: the client side is the bottleneck.`;
+      if (relay + client > 150) {
+        text += ` Together they keep ${f0((relay + client) / 2)} % of the machine's two cores busy: CPU is the limit, not waiting.`;
+      }
+      if (elu > 0.85) text += ' The relay\'s event loop is nearly always busy: it is the bottleneck.';
+      else if (client > 85 && dir === 'download') text += ` The ${who} is nearly always on the CPU (reading the socket and hashing): the client side is the bottleneck.`;
       else if (relay > 85) {
-        text += ` The relay process takes about a core in all, but its event loop is idle ${f0((1 - elu) * 100)} % of the time: the rest is libuv's thread pool`
-          + ` (file ${dir === 'upload' ? 'writes' : 'reads'}) and V8's garbage-collector helper threads, which free the 256 KiB chunk buffers.`;
-      } else text += ' Neither process is saturated: the time goes to waiting (flow-control round trips, disk, the kernel), not to CPU.';
+        text += ` The relay's event loop is idle ${f0((1 - elu) * 100)} % of the time; the rest of its CPU is its other threads:`
+          + (dir === 'upload' ? ' the store thread (writing and hashing each chunk) and' : ' libuv\'s pool (file reads) and')
+          + ' V8\'s garbage-collector helpers.';
+      } else if (relay + client <= 150) text += ' Neither process is saturated: the time goes to waiting (flow-control round trips, disk, the kernel), not to CPU.';
       out.push(text);
     }
   }
