@@ -9,6 +9,7 @@ import type { WebSocket } from 'ws';
 import { FrameParser, Opcode, encodeTextFrame, binaryFrameHeader } from '../sdk/protocol/framing.js';
 import { ErrorCode, type ProtocolError } from '../sdk/errors.js';
 import { chunkBuffer } from './files/chunkBuffers.js';
+import { fillCopy } from '../sdk/transport/nodeCopy.js';
 
 /** Events a link reports to its owner. @internal */
 export interface LinkHandlers {
@@ -125,7 +126,7 @@ export class TcpLink implements PeerLink {
     this.#parser = new FrameParser(maxFrameBytes, (opcode, payload, owned) => {
       if (opcode === Opcode.Text) this.#handlers?.text(payload);
       else this.#handlers?.binary(payload, owned);
-    }, chunkBuffer);
+    }, { alloc: chunkBuffer, copy: fillCopy });
     socket.on('data', (chunk: Buffer) => {
       if (this.#closing) return;
       try {

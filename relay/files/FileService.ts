@@ -19,6 +19,7 @@ import {
 import type { Store, StoredFile } from '../store/Store.js';
 import { StoreThread, type StoredUpload } from './StoreThread.js';
 import { CHUNK_PACKET_BYTES, chunkBuffer, releaseChunkBuffer } from './chunkBuffers.js';
+import { fillCopy } from '../../sdk/transport/nodeCopy.js';
 
 /** What the file service needs of a peer. @internal */
 export interface FilePeer {
@@ -242,7 +243,7 @@ export class FileService {
     let data = chunk.data;
     if (!owned) {
       const copy = chunkBuffer(bytes.byteLength);
-      copy.set(bytes);
+      fillCopy(copy, bytes, 0);
       data = copy.subarray(FILE_CHUNK_HEADER_BYTES);
     }
     upload.stored = upload.store.write(data, chunk.offset).then(() => {

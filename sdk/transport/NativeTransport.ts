@@ -4,6 +4,7 @@
  * is with the token from its `welcome`. If UDP cannot be bound (a firewall), media goes over TCP.
  * @module
  */
+import { fillCopy } from './nodeCopy.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -159,7 +160,7 @@ export class NativeTransport extends Transport {
         if (error instanceof ProtocolError) this.emit('protocolError', error);
         else throw error;
       }
-    }, Buffer.allocUnsafeSlow);
+    }, { alloc: Buffer.allocUnsafeSlow, copy: fillCopy });
     tcp.on('data', (chunk: Buffer) => {
       try {
         parser.push(chunk);
