@@ -53,6 +53,12 @@ export interface FrameParserOptions {
    * with the source as the pattern, one `memcpy`, three times as fast as `set` into shared memory.
    */
   copy?: (target: Uint8Array, source: Uint8Array, at: number) => void;
+  /**
+   * The buffers given to {@link FrameParser.push} are reused once it returns (Node's `onread`, one
+   * buffer for every read): every payload is then copied out, and so are bytes left over for the next
+   * frame. Default `false`: payloads may be views of the pushed buffers.
+   */
+  transient?: boolean;
 }
 
 /**
@@ -65,6 +71,7 @@ export class FrameParser {
   readonly #onFrame: (opcode: Opcode, payload: Uint8Array, owned: boolean) => void;
   readonly #alloc: (size: number, type: number) => Uint8Array;
   readonly #copy: (target: Uint8Array, source: Uint8Array, at: number) => void;
+  readonly #transient: boolean;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #need = FRAME_HEADER_BYTES;
@@ -82,6 +89,7 @@ export class FrameParser {
     this.#onFrame = onFrame;
     this.#alloc = options.alloc ?? ((size) => new Uint8Array(size));
     this.#copy = options.copy ?? ((target, source, at) => target.set(source, at));
+    this.#transient = options.transient ?? false;
   }
 
   /** Bytes received but not yet part of a whole frame. */
@@ -115,6 +123,14 @@ export class FrameParser {
         this.#deliver(bytes, this.#joined);
       }
     }
+    if (this.#transient) {
+      // The caller reuses its buffer: keep copies of what is left for the next frame.
+      this.#chunks = this.#chunks.map((piece) => {
+        const copy = this.#alloc(piece.byteLength, -1);
+        this.#copy(copy, piece, 0);
+        return copy;
+      });
+    }
   }
 
   #deliver(payload: Uint8Array, owned: boolean): void {
@@ -131,11 +147,11 @@ export class FrameParser {
     this.#buffered -= n;
     const first = this.#chunks[0]!;
     this.#joined = false;
-    if (first.byteLength === n) {
+    if (first.byteLength === n && !this.#transient) {
       this.#chunks.shift();
       return first;
     }
-    if (first.byteLength > n) {
+    if (first.byteLength > n && !this.#transient) {
       this.#chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }

@@ -96,6 +96,24 @@ describe('TCP framing', () => {
     }
   });
 
+  test('a transient FrameParser copies every payload and every leftover out of a buffer the caller reuses', () => {
+    for (const size of [1, 3, 7, 64, 200, STREAM.byteLength]) {
+      const frames: { opcode: number; payload: Uint8Array; owned: boolean }[] = [];
+      const parser = new FrameParser(1 << 20, (opcode, payload, owned) => frames.push({ opcode, payload, owned }),
+        { alloc: (n) => new Uint8Array(n), transient: true });
+      const reused = new Uint8Array(size);
+      for (let at = 0; at < STREAM.byteLength; at += size) {
+        const piece = STREAM.subarray(at, at + size);
+        reused.set(piece);
+        parser.push(reused.subarray(0, piece.byteLength));
+        reused.fill(0xee); // the caller's next read overwrites the buffer
+      }
+      assert.deepEqual(frames.map((f) => [f.opcode, hex(f.payload)]), EXPECTED, `reads of ${size} bytes`);
+      for (const f of frames) assert.notEqual(f.payload.buffer, reused.buffer, 'no payload is a view of the reused buffer');
+      assert.ok(frames.filter((f) => f.payload.byteLength > 0).every((f) => f.owned), 'every payload owns its buffer');
+    }
+  });
+
   test('FrameParser counts bytes held back until a frame is whole', () => {
     const { parser, frames } = recorder();
     const frame = encodeTextFrame('{"type":"leave"}');
