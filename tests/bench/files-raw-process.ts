@@ -14,12 +14,16 @@
  *  - `serve`: connects to BENCH_RAW_PORT and sends BENCH_RAW_FILE, read 1 MiB at a time with `fs.readSync` and written
  *    the same way: the shape of a download, from the disk to a socket.
  * BENCH_RAW_HASH=1: SHA-256 of every byte on this end (`node:crypto`, as the SDK and relay use).
+ * BENCH_RAW_WS=1: the same copy over one WebSocket (the `ws` package, as the relay and the Node SDK use)
+ * instead of a bare TCP connection: the sender sends 256 KiB binary messages, unmasked as the Node SDK
+ * sends them, and the receiver writes each message with `fs.writeSync`. What WebSocket itself costs.
  * @module
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, createWriteStream, openSync, readSync, writeSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 import { pipeline } from 'node:stream/promises';
 import { clock } from './common.js';
 import { BLOCK_BYTES, block, contentChecker, memorySampler, onOrchestrator, processFigures, toOrchestrator } from './files-common.js';
@@ -30,6 +34,9 @@ const hash = env.BENCH_RAW_HASH === '1' ? createHash('sha256') : undefined;
 const file = env.BENCH_RAW_FILE || undefined;
 const streamWrites = env.BENCH_RAW_WRITE === 'stream';
 const mib = Number(env.BENCH_FILE_MIB ?? 1024);
+const overWebSocket = env.BENCH_RAW_WS === '1';
+/** Bytes of one WebSocket message (a lanconf file chunk's data). */
+const WS_MESSAGE_BYTES = 256 * 1024;
 const memory = memorySampler(clock, 100);
 
 function figures(cpu: NodeJS.CpuUsage, start: number, end: number, rssStart: number) {
@@ -111,10 +118,60 @@ async function send(port: number): Promise<void> {
   });
 }
 
+async function receiveWebSocket(ws: WebSocket): Promise<void> {
+  if (!file) throw new Error('BENCH_RAW_FILE is not set');
+  const rssStart = process.memoryUsage.rss();
+  const cpu = process.cpuUsage();
+  const start = clock();
+  let bytes = 0;
+  const fd = openSync(file, 'w', 0o600);
+  try {
+    ws.on('message', (data: Buffer) => {
+      bytes += data.byteLength;
+      hash?.update(data);
+      for (let at = 0; at < data.byteLength;) at += writeSync(fd, data, at);
+    });
+    await once(ws, 'close');
+  } finally {
+    closeSync(fd);
+  }
+  const end = clock();
+  toOrchestrator({
+    type: 'rawDone', timing: { start, end, bytes }, sha256: hash?.digest('hex'), contentOk: true, figures: figures(cpu, start, end, rssStart),
+  });
+}
+
+async function sendWebSocket(port: number): Promise<void> {
+  const rssStart = process.memoryUsage.rss();
+  const cpu = process.cpuUsage();
+  const start = clock();
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false, generateMask: (mask) => void mask.fill(0) });
+  await once(ws, 'open');
+  const b = block();
+  let bytes = 0;
+  for (let i = 0; i < mib; i++) {
+    hash?.update(b);
+    for (let at = 0; at < b.byteLength; at += WS_MESSAGE_BYTES) {
+      const message = b.subarray(at, at + WS_MESSAGE_BYTES);
+      bytes += message.byteLength;
+      // The socket's queue, as a file upload's window: past 8 MiB, wait until this message is written.
+      if (ws.bufferedAmount > 8 * 1024 * 1024) await new Promise((resolve) => ws.send(message, resolve));
+      else ws.send(message);
+    }
+  }
+  ws.close();
+  await once(ws, 'close');
+  const end = clock();
+  toOrchestrator({
+    type: 'rawDone', timing: { start, end, bytes }, sha256: hash?.digest('hex'), contentOk: true, figures: figures(cpu, start, end, rssStart),
+  });
+}
+
 onOrchestrator(async (message) => {
   switch (message.type) {
     case 'go':
-      await send(Number(env.BENCH_RAW_PORT));
+      if (overWebSocket) await sendWebSocket(Number(env.BENCH_RAW_PORT));
+      else await send(Number(env.BENCH_RAW_PORT));
       return;
     case 'stop':
       memory.stop();
@@ -125,7 +182,16 @@ onOrchestrator(async (message) => {
   }
 });
 
-if (role === 'receive') {
+if (role === 'receive' && overWebSocket) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 2 * WS_MESSAGE_BYTES });
+  wss.once('connection', (ws) => {
+    void receiveWebSocket(ws).catch((error: Error) => toOrchestrator({ type: 'fatal', message: error.stack ?? error.message }));
+  });
+  wss.once('listening', () => {
+    const address = wss.address();
+    toOrchestrator({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
+  });
+} else if (role === 'receive') {
   const server = createServer((socket) => {
     server.close();
     void receive(socket).catch((error: Error) => toOrchestrator({ type: 'fatal', message: error.stack ?? error.message }));

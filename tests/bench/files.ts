@@ -87,7 +87,7 @@ export interface LanconfRun {
   samples?: MemorySample[];
 }
 
-export type RawKind = 'copy' | 'copy-stream' | 'copy-sha' | 'serve';
+export type RawKind = 'copy' | 'copy-stream' | 'copy-sha' | 'copy-ws' | 'serve';
 
 export interface RawRun {
   kind: RawKind;
@@ -117,12 +117,13 @@ export interface FilesResult {
 
 const MiB = 1024 * 1024;
 
-export const RAW_KINDS: readonly RawKind[] = ['copy', 'copy-stream', 'copy-sha', 'serve'];
+export const RAW_KINDS: readonly RawKind[] = ['copy', 'copy-stream', 'copy-sha', 'copy-ws', 'serve'];
 
 export const RAW_LABELS: Record<RawKind, string> = {
   copy: 'raw TCP copy (generate → socket → file, `writeSync`)',
   'copy-stream': 'raw TCP copy, textbook streams (`pipeline` → `createWriteStream`)',
   'copy-sha': 'raw TCP copy, SHA-256 on both ends (`writeSync`)',
+  'copy-ws': 'raw WebSocket copy (`ws`, 256 KiB messages → file, `writeSync`)',
   serve: 'raw download shape (file → socket → SHA-256)',
 };
 
@@ -272,13 +273,14 @@ async function runRaw(kind: RawKind, s: FileSettings, expected: string, scratch:
   try {
     const receiver = new FileChild(`files-raw-receive-${kind}`, 'files-raw-process.ts', {
       BENCH_RAW_ROLE: 'receive', BENCH_RAW_HASH: hash, BENCH_RAW_FILE: target, BENCH_FILE_MIB: String(s.mib),
-      BENCH_RAW_WRITE: kind === 'copy-stream' ? 'stream' : 'sync',
+      BENCH_RAW_WRITE: kind === 'copy-stream' ? 'stream' : 'sync', BENCH_RAW_WS: kind === 'copy-ws' ? '1' : '0',
     });
     children.push(receiver);
     const { port } = await receiver.waitFor('listening', 30_000);
     const sender = new FileChild(`files-raw-send-${kind}`, 'files-raw-process.ts', {
       BENCH_RAW_ROLE: kind === 'serve' ? 'serve' : 'send', BENCH_RAW_HASH: kind === 'copy-sha' ? '1' : '0',
       BENCH_RAW_FILE: kind === 'serve' ? servePath : '', BENCH_RAW_PORT: String(port), BENCH_FILE_MIB: String(s.mib),
+      BENCH_RAW_WS: kind === 'copy-ws' ? '1' : '0',
     });
     children.push(sender);
     await sender.waitFor('listening', 30_000);
@@ -294,7 +296,7 @@ async function runRaw(kind: RawKind, s: FileSettings, expected: string, scratch:
     run.receiver = received.figures;
     run.machine = machineBetween(a, b, bench);
     run.contentOk = received.contentOk && received.timing.bytes === s.mib * MiB;
-    run.sha256Ok = kind === 'copy' || kind === 'copy-stream' || ((kind === 'serve' || sent.sha256 === expected) && received.sha256 === expected);
+    run.sha256Ok = kind === 'copy' || kind === 'copy-stream' || kind === 'copy-ws' || ((kind === 'serve' || sent.sha256 === expected) && received.sha256 === expected);
     if (!run.contentOk) run.error = `the receiver got ${received.timing.bytes} bytes${received.contentOk ? '' : ', not the generated content'}`;
     else if (!run.sha256Ok) run.error = `SHA-256 mismatch: sender ${sent.sha256}, receiver ${received.sha256}, expected ${expected}`;
   } catch (error) {
@@ -475,6 +477,14 @@ function observations(r: FilesResult): string[] {
       + ` with SHA-256 on both ends ${f0(sum.raw['copy-sha'].rate)} MiB/s (hashing costs ${f0(100 * (1 - ratio(sum.raw['copy-sha'].rate, sum.raw.copy.rate)))} % of the raw speed on this CPU);`
       + ` the textbook streams version ${f0(sum.raw['copy-stream'].rate)} MiB/s. Against that one lanconf would read ${sum.lanconf.map((l) => `${f2(ratio(l.upload, sum.raw['copy-stream'].rate))} (upload) and ${f2(ratio(l.download, sum.raw['copy-stream'].rate))} (download) over ${l.transport === 'native' ? 'native TCP' : 'WebSocket'}`).join(', ')}.`);
   }
+  const ws = sum.raw['copy-ws'];
+  const lanWs = sum.lanconf.find((l) => l.transport === 'websocket');
+  if (ws.n && lanWs?.n) {
+    out.push(`**WebSocket itself:** the same copy over one WebSocket (\`ws\` on both ends, 256 KiB messages, no lanconf) runs at ${f0(ws.rate)} MiB/s,`
+      + ` ${f2(ratio(ws.rate, sum.raw.copy.rate))} × the raw TCP copy: \`ws\` joins every message into a new buffer, and that memory outside the`
+      + ` JavaScript heap makes V8 collect often. lanconf over WebSocket reaches ${f2(ratio(lanWs.upload, ws.rate))} (upload) and`
+      + ` ${f2(ratio(lanWs.download, ws.rate))} (download) of that copy.`);
+  }
   return out;
 }
 
@@ -514,7 +524,9 @@ export function renderFilesSection(r: FilesResult): string {
   L.push('  is faster still: the yardstick is what Node itself can do, not the machine\'s limit. The copy runs once plain and once with SHA-256 on both');
   L.push('  ends, which is what an upload does (the SDK hashes what it sends, the relay what it stores). The *ratio* is lanconf ÷ the plain');
   L.push('  raw copy (the DESIGN budget) and, in brackets, ÷ the copy with SHA-256. A last baseline has the shape of a download: the file');
-  L.push('  the raw copy wrote, read 1 MiB at a time (`readSync`) into a socket; the receiver hashes every byte and checks it.');
+  L.push('  the raw copy wrote, read 1 MiB at a time (`readSync`) into a socket; the receiver hashes every byte and checks it. And a');
+  L.push('  raw WebSocket copy shows what WebSocket itself costs: the same bytes over one WebSocket (`ws` on both ends, as the relay and');
+  L.push('  the Node SDK use it; 256 KiB binary messages, unmasked like the SDK\'s), each message written with `fs.writeSync`.');
   L.push('* Files land in the page cache (the machine has plenty of RAM; neither side calls fsync), for lanconf and the baseline alike;');
   L.push('  each is deleted as soon as its run is over. Each of the runs does the baselines and lanconf back to back, every other run');
   L.push('  lanconf first, so that neither side always runs after the other.');
