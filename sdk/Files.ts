@@ -263,13 +263,16 @@ export class Files {
         if (!Number.isSafeInteger(resumeFrom) || resumeFrom < 0 || resumeFrom > file.size) {
           throw new LanError(ErrorCode.BadOffset, `resumeFrom ${resumeFrom} is outside the ${file.size}-byte file`);
         }
-        const ready = await self.#request<'fileDownloadReady'>({ type: 'fileDownload', requestId: '', fileId: id, offset: resumeFrom });
-        download = {
-          file, transferId: ready.transferId, received: resumeFrom, startedAt: Date.now(), startOffset: resumeFrom, lastAck: resumeFrom,
-          lastProgress: 0, hash: resumeFrom === 0 ? self.#host.sha256() : undefined, controller, done: false,
-        };
-        self.#downloads.set(download.transferId, download);
-        if (!file.local) self.#update(file, { state: 'downloading', progress: file.size ? resumeFrom / file.size : 0 });
+        await self.#request<'fileDownloadReady'>({ type: 'fileDownload', requestId: '', fileId: id, offset: resumeFrom }, (ready) => {
+          download = {
+            file, transferId: ready.transferId, received: resumeFrom, startedAt: Date.now(), startOffset: resumeFrom, lastAck: resumeFrom,
+            lastProgress: 0, hash: resumeFrom === 0 ? self.#host.sha256() : undefined, controller, done: false,
+          };
+          self.#downloads.set(download.transferId, download);
+        });
+        if (!download) return;
+        // (Chunks that came with the answer may have finished a small download already.)
+        if (!file.local && !download.done) self.#update(file, { state: 'downloading', progress: file.size ? resumeFrom / file.size : 0 });
         options.signal?.addEventListener('abort', () => {
           if (!download || download.done) return;
           self.#failDownload(download, new LanError(ErrorCode.Closed, 'the download was cancelled'));
@@ -484,15 +487,16 @@ export class Files {
   async #resumeDownload(download: Download): Promise<void> {
     if (download.done) return;
     try {
-      const ready = await this.#request<'fileDownloadReady'>({ type: 'fileDownload', requestId: '', fileId: download.file.id, offset: download.received });
-      if (download.done) {
-        this.#host.send({ type: 'fileCancel', transferId: ready.transferId });
-        return;
-      }
-      this.#downloads.delete(download.transferId);
-      download.transferId = ready.transferId;
-      download.lastAck = download.received;
-      this.#downloads.set(download.transferId, download);
+      await this.#request<'fileDownloadReady'>({ type: 'fileDownload', requestId: '', fileId: download.file.id, offset: download.received }, (ready) => {
+        if (download.done) {
+          this.#host.send({ type: 'fileCancel', transferId: ready.transferId });
+          return;
+        }
+        this.#downloads.delete(download.transferId);
+        download.transferId = ready.transferId;
+        download.lastAck = download.received;
+        this.#downloads.set(download.transferId, download);
+      });
     } catch (error) {
       if (this.#host.connected()) this.#failDownload(download, error as LanError);
     }
@@ -564,8 +568,13 @@ export class Files {
     this.#host.emit('fileProgress', { id, direction, bytes, total, rate: (bytes - (holder.startOffset ?? 0)) / elapsed });
   }
 
-  /** Sends a request and waits for its answer; the answer's `requestId` is filled in here. */
-  #request<T extends 'fileUploadReady' | 'fileDownloadReady'>(message: Extract<ClientMessage, { requestId: string }>): Promise<RelayMessageOf<T>> {
+  /**
+   * Sends a request and waits for its answer; the answer's `requestId` is filled in here. `onAnswer`
+   * runs as the answer is handled, before anything after it: a download's first chunk can come in the
+   * same read as its `fileDownloadReady`, and must find the download registered.
+   */
+  #request<T extends 'fileUploadReady' | 'fileDownloadReady'>(message: Extract<ClientMessage, { requestId: string }>,
+    onAnswer?: (answer: RelayMessageOf<T>) => void): Promise<RelayMessageOf<T>> {
     const requestId = `f${++this.#requestSeq}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -575,7 +584,11 @@ export class Files {
       const full = { ...message, requestId } as ClientMessage;
       this.#requests.set(requestId, {
         message: full,
-        resolve: (m) => { clearTimeout(timer); resolve(m as RelayMessageOf<T>); },
+        resolve: (m) => {
+          clearTimeout(timer);
+          onAnswer?.(m as RelayMessageOf<T>);
+          resolve(m as RelayMessageOf<T>);
+        },
         reject: (e) => { clearTimeout(timer); reject(e); },
       });
       this.#host.send(full);

@@ -11,6 +11,7 @@ import type { SharedFile } from '../../sdk/Files.js';
 import { LanError } from '../../sdk/errors.js';
 import { encodeFileChunk } from '../../sdk/protocol/index.js';
 import { RawWs, join, leaveAll, pattern, startRelay, until, withTimeout, type TestRelay } from '../helpers.js';
+import { runCli } from '../cli-process.js';
 
 const MiB = 1024 * 1024;
 
@@ -420,4 +421,35 @@ test('files of a meeting are removed once it has been empty for the retention ti
   sessions.push(b);
   assert.deepEqual(b.files.list(), []);
   assert.equal(await relay.relay.storedFileBytes(), 0, 'the content is deleted too');
+});
+
+test('a download whose first chunks come in the same read as its answer (relay in its own process, client busy) loses nothing', { timeout: 90_000 }, async (t) => {
+  // In one process the relay and the client take turns, so the answer and the first chunk arrive apart.
+  // A relay of its own writes both before a busy client reads: one read of the native transport then
+  // holds `fileDownloadReady` and the first chunk(s), and the download must already be registered.
+  const data = mkdtempSync(joinPath(tmpdir(), 'lanconf-files-cli-'));
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  const cli = runCli(t, ['--host', '127.0.0.1', '--port', '0', '--tcp-port', '0', '--udp-port', '0', '--tls', 'off', '--data-dir', data]);
+  const [, url] = await cli.waitFor(/(http:\/\/127\.0\.0\.1:\d+)\//);
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+  });
+  const sender = await join(url!, 'Same read', 'Sender', { transport: 'native' });
+  const reader = await join(url!, 'Same read', 'Reader', { transport: 'native' });
+  sessions.push(sender, reader);
+  for (const size of [1000, 200 * 1024, 3 * MiB]) {
+    const bytes = pattern(size, size);
+    const shared = await sender.files.send(bytes, { name: `f${size}.bin` });
+    await offeredTo(reader, shared.id);
+    for (let round = 0; round < 3; round++) {
+      const stream = reader.files.stream(shared.id); // sends fileDownload at once
+      const busyUntil = Date.now() + 40;
+      while (Date.now() < busyUntil) { /* busy: the answer and the first chunks pile up in the socket */ }
+      assert.deepEqual(await withTimeout(drain(stream), 20_000, `download of ${size} bytes, round ${round}`),
+        { size, sha256: createHash('sha256').update(bytes).digest('hex') });
+    }
+  }
 });
