@@ -287,6 +287,8 @@ export class FileService {
       this.#abort(upload, new RelayError(ErrorCode.Internal, `the relay could not hash the file: ${(error as Error).message}`));
       return;
     }
+    // Cancelled (or aborted) while the hash was being finished: nothing is stored or offered.
+    if (upload.failed) return;
     if (sha256 !== message.sha256) {
       this.#abort(upload, new RelayError(ErrorCode.HashMismatch,
         `the relay received content with SHA-256 ${sha256}, not ${message.sha256}: the upload is discarded`));

@@ -80,6 +80,8 @@ export class StoreThread {
     if (!worker) return inThisThread(fd, createHash('sha256'));
     const id = this.#nextId++;
     const ask = (message: ToThread, transfer?: ArrayBuffer): Promise<string | undefined> => {
+      // A thread that ended answers nothing: fail at once rather than wait for ever.
+      if (this.#worker !== worker) return Promise.reject(new Error('the store thread ended'));
       const done = new Promise<string | undefined>((resolve, reject) => this.#waiting.set(message.seq, { resolve, reject }));
       try {
         worker.postMessage(message, transfer ? [transfer] : []);
@@ -151,10 +153,13 @@ export class StoreThread {
 function inThisThread(fd: number, hash: Hash): StoredUpload {
   return {
     write: async (data, position) => {
-      let done = 0;
-      while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done, position + done);
-      hash.update(data);
-      releaseChunkBuffer(data);
+      try {
+        let done = 0;
+        while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done, position + done);
+        hash.update(data);
+      } finally {
+        releaseChunkBuffer(data);
+      }
     },
     digestHex: async () => hash.digest('hex'),
     drop: async () => undefined,

@@ -43,7 +43,8 @@ export function binaryFrameHeader(length: number): Uint8Array {
 /** How a {@link FrameParser} joins a frame that arrived in pieces. */
 export interface FrameParserOptions {
   /**
-   * Makes the buffer, given its size and first byte (the packet type of a binary frame). Default
+   * Makes the buffer, given its size and the packet type (the first byte of a binary frame's payload;
+   * -1 for text frames and frame headers). Default
    * `new Uint8Array`; Node passes `Buffer.allocUnsafeSlow` (no zeroing of bytes about to be overwritten),
    * the relay its pool of file chunk buffers.
    */
@@ -124,8 +125,10 @@ export class FrameParser {
       }
     }
     if (this.#transient) {
-      // The caller reuses its buffer: keep copies of what is left for the next frame.
+      // The caller reuses its buffer: copy what is left of it for the next frame (pieces left by earlier
+      // calls are copies already, so each byte is copied at most once here).
       this.#chunks = this.#chunks.map((piece) => {
+        if (piece.buffer !== chunk.buffer) return piece;
         const copy = this.#alloc(piece.byteLength, -1);
         this.#copy(copy, piece, 0);
         return copy;
@@ -156,7 +159,8 @@ export class FrameParser {
       return first.subarray(0, n);
     }
     this.#joined = true;
-    const out = this.#alloc(n, first[0] ?? -1);
+    // The packet type is told for a binary payload only (a text frame's first byte means nothing).
+    const out = this.#alloc(n, this.#opcode === Opcode.Binary ? first[0] ?? -1 : -1);
     let at = 0;
     while (at < n) {
       const chunk = this.#chunks[0]!;

@@ -114,6 +114,29 @@ describe('TCP framing', () => {
     }
   });
 
+  test('a transient FrameParser copies each byte of a big frame at most twice, however many reads it spans', () => {
+    const size = 1 << 20;
+    const frame = concat(binaryFrameHeader(size), new Uint8Array(size).fill(7));
+    let copied = 0;
+    const frames: number[] = [];
+    const parser = new FrameParser(2 << 20, (_opcode, payload) => frames.push(payload.byteLength), {
+      transient: true,
+      copy: (target, source, at) => {
+        copied += source.byteLength;
+        target.set(source, at);
+      },
+    });
+    const reused = new Uint8Array(16 * 1024);
+    for (let at = 0; at < frame.byteLength; at += reused.byteLength) {
+      const piece = frame.subarray(at, at + reused.byteLength);
+      reused.set(piece);
+      parser.push(reused.subarray(0, piece.byteLength));
+    }
+    assert.deepEqual(frames, [size]);
+    // Once as a leftover of its read, once into the frame: not once more for every later read.
+    assert.ok(copied <= 2 * frame.byteLength, `copied ${copied} bytes for a ${frame.byteLength}-byte frame`);
+  });
+
   test('FrameParser counts bytes held back until a frame is whole', () => {
     const { parser, frames } = recorder();
     const frame = encodeTextFrame('{"type":"leave"}');
