@@ -417,7 +417,7 @@ export class Files {
     const ready = await this.#request<'fileUploadReady'>({ type: 'fileUpload', requestId: '', name: upload.name, size: upload.size });
     upload.uploadId = ready.uploadId;
     const hash = this.#host.sha256();
-    for await (const data of chunksOf(source)) {
+    for await (const data of fullChunks(chunksOf(source))) {
       if (upload.failed) throw upload.failed;
       if (upload.sent + data.byteLength > upload.size) {
         throw new TypeError(`the source gave more than the ${upload.size} bytes announced`);
@@ -622,6 +622,36 @@ function isBlob(value: unknown): value is Blob {
 }
 
 /** The bytes of a source, in pieces of at most a few chunks. */
+/**
+ * The source's bytes in pieces of {@link FILE_CHUNK_BYTES} (the last may be shorter): small pieces (a
+ * stream giving a few KiB at a time) are joined, so every chunk on the wire is a full one; large ones
+ * are cut without a copy.
+ */
+async function* fullChunks(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let held: Uint8Array | undefined;
+  let heldBytes = 0;
+  for await (let piece of pieces) {
+    if (held) {
+      const n = Math.min(piece.byteLength, FILE_CHUNK_BYTES - heldBytes);
+      held.set(piece.subarray(0, n), heldBytes);
+      heldBytes += n;
+      piece = piece.subarray(n);
+      if (heldBytes < FILE_CHUNK_BYTES) continue;
+      yield held;
+      held = undefined;
+      heldBytes = 0;
+    }
+    let at = 0;
+    for (; piece.byteLength - at >= FILE_CHUNK_BYTES; at += FILE_CHUNK_BYTES) yield piece.subarray(at, at + FILE_CHUNK_BYTES);
+    if (at < piece.byteLength) {
+      held = new Uint8Array(FILE_CHUNK_BYTES);
+      held.set(piece.subarray(at));
+      heldBytes = piece.byteLength - at;
+    }
+  }
+  if (held) yield held.subarray(0, heldBytes);
+}
+
 async function* chunksOf(source: FileSource): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) {
     yield source;

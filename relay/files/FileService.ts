@@ -52,6 +52,11 @@ const UPLOAD_IDLE_MS = 10 * 60_000;
 /** Transfers one participant may have open at once: each holds a file handle and a window of data. */
 const MAX_UPLOADS_PER_PARTICIPANT = 4;
 const MAX_DOWNLOADS_PER_PEER = 8;
+/**
+ * Chunks of one upload received and not yet stored, at most: the window bounds the bytes, this the
+ * count (the SDK sends 256 KiB chunks, 32 to a window; 1024 allows 8 KiB ones).
+ */
+const MAX_CHUNKS_IN_FLIGHT = 1024;
 /** A download is paused while the peer has this many bytes queued (its link decides the pace). */
 const DOWNLOAD_BACKLOG_BYTES = 2 * 1024 * 1024;
 
@@ -75,6 +80,8 @@ interface Upload {
   acked: number;
   /** Settles once the last chunk received is stored and counted in `written`. */
   stored: Promise<void>;
+  /** Chunks handed to the store thread and not yet stored. */
+  chunksInFlight: number;
   failed: LanError | undefined;
   touched: number;
   finishing: boolean;
@@ -189,7 +196,7 @@ export class FileService {
       }
       const upload: Upload = {
         id, meeting, owner: peer.id, ownerName: peer.name, name, size: message.size, path, peer, handle,
-        store: this.#storeThread.open(handle.fd), received: 0, written: 0, acked: 0, stored: Promise.resolve(), failed: undefined,
+        store: this.#storeThread.open(handle.fd), received: 0, written: 0, acked: 0, stored: Promise.resolve(), chunksInFlight: 0, failed: undefined,
         touched: Date.now(), finishing: false,
       };
       this.#uploads.set(id, upload);
@@ -234,6 +241,12 @@ export class FileService {
       this.#abort(upload, new ProtocolError(ErrorCode.InvalidMessage, `upload ${upload.id} sent past its flow-control window`));
       return false;
     }
+    if (upload.chunksInFlight >= MAX_CHUNKS_IN_FLIGHT) {
+      // Tiny chunks: each costs the relay a few hundred bytes of bookkeeping, whatever its size.
+      this.#abort(upload, new ProtocolError(ErrorCode.InvalidMessage,
+        `upload ${upload.id} has ${MAX_CHUNKS_IN_FLIGHT} chunks in flight; send fewer, larger chunks`));
+      return false;
+    }
     upload.peer = peer;
     upload.touched = Date.now();
     const size = chunk.data.byteLength;
@@ -246,7 +259,9 @@ export class FileService {
       fillCopy(copy, bytes, 0);
       data = copy.subarray(FILE_CHUNK_HEADER_BYTES);
     }
+    upload.chunksInFlight++;
     upload.stored = upload.store.write(data, chunk.offset).then(() => {
+      upload.chunksInFlight--;
       upload.written += size;
       this.#confirm(upload);
     }, (error: Error) => this.#abort(upload, new RelayError(ErrorCode.Internal, `the relay could not store the file: ${error.message}`)));

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import type { Session } from '../../sdk/Session.js';
 import type { SharedFile } from '../../sdk/Files.js';
 import { LanError } from '../../sdk/errors.js';
-import { encodeFileChunk } from '../../sdk/protocol/index.js';
-import { RawWs, join, leaveAll, pattern, startRelay, until, withTimeout, type TestRelay } from '../helpers.js';
+import { binaryFrameHeader, encodeFileChunk } from '../../sdk/protocol/index.js';
+import { RawTcp, RawWs, join, leaveAll, pattern, startRelay, until, withTimeout, type TestRelay } from '../helpers.js';
 import { runCli } from '../cli-process.js';
 
 const MiB = 1024 * 1024;
@@ -452,4 +452,42 @@ test('a download whose first chunks come in the same read as its answer (relay i
         { size, sha256: createHash('sha256').update(bytes).digest('hex') });
     }
   }
+});
+
+test('tiny chunks: the SDK joins a source\'s small pieces into full chunks; a raw client flooding 1-byte chunks is stopped, the relay serves on', { timeout: 60_000 }, async (t) => {
+  const relay = await startRelay();
+  const sessions: Session[] = [];
+  const raws: RawTcp[] = [];
+  t.after(async () => {
+    for (const r of raws) r.close();
+    await leaveAll(sessions);
+    await relay.relay.close();
+  });
+  const { client: raw } = await RawTcp.join(relay.addresses.tcpPort, 'Tiny', 'Raw');
+  raws.push(raw);
+  raw.sendJson({ type: 'fileUpload', requestId: 'tiny', name: 'tiny.bin', size: 4000 });
+  const uploadId = String((await raw.next('fileUploadReady', 3000, (m) => m.requestId === 'tiny')).uploadId);
+  // 2000 one-byte chunks in one write: the relay parses them in one go, faster than any is stored.
+  const frames = [];
+  for (let i = 0; i < 2000; i++) {
+    const packet = encodeFileChunk(uploadId, i, Uint8Array.of(i & 255));
+    frames.push(binaryFrameHeader(packet.byteLength), packet);
+  }
+  raw.socket.write(Buffer.concat(frames));
+  const stopped = await raw.next('error', 5000, (m) => m.requestId === `file:${uploadId}`);
+  assert.equal(stopped.code, 'LAN_ERR_INVALID_MESSAGE');
+  assert.match(String(stopped.message), /chunks in flight/);
+  await until(() => relay.relay.fileTransfers.uploads === 0, 'the flooded upload is dropped', 5000);
+
+  // The relay serves on, and an SDK source giving 1 KiB at a time arrives whole and verified.
+  const a = await join(relay.url, 'Tiny', 'Ana', { transport: 'native' });
+  const b = await join(relay.url, 'Tiny', 'Ben');
+  sessions.push(a, b);
+  const bytes = pattern(3 * MiB + 123, 9);
+  async function* kib(): AsyncIterable<Uint8Array> {
+    for (let at = 0; at < bytes.byteLength; at += 1024) yield bytes.slice(at, at + 1024);
+  }
+  const shared = await a.files.send(kib(), { name: 'kib.bin', size: bytes.byteLength });
+  await offeredTo(b, shared.id);
+  assert.deepEqual(await drain(b.files.stream(shared.id)), { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
 });
