@@ -66,7 +66,11 @@ export type FileEvents = {
   fileFailed: [file: SharedFile, error: LanError, direction: 'upload' | 'download'];
 };
 
-/** What can be shared: a `File`/`Blob`, bytes, or a stream of bytes (give `size` for streams). */
+/**
+ * What can be shared: a `File`/`Blob`, bytes, or a stream of bytes (give `size` for streams). Bytes a
+ * stream has given must not change afterwards: they are sent as they are, without a copy, and kept
+ * until the relay confirms them (to be sent again after a reconnect).
+ */
 export type FileSource = Blob | Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /** Options of {@link Files.send}. */
