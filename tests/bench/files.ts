@@ -333,6 +333,8 @@ async function clean<T extends { error?: string; machine?: FileMachine }>(
 
 const f0 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(0) : '–');
 const f2 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(2) : '–');
+/** A ratio against the budget, rounded down: one shown as 0.50 has met 0.5. */
+const r2 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? (Math.floor(x * 100) / 100).toFixed(2) : '–');
 
 /** Runs the file-transfer bench; never throws (a failure is reported in the result). */
 export async function runFilesBench(s: FileSettings, log: (line: string) => void): Promise<FilesResult> {
@@ -442,7 +444,7 @@ export function filesBudgetLines(r: FilesResult): string[] {
     const up = ratio(l.upload, raw);
     const down = ratio(l.download, raw);
     const mem = l.runs.length ? (l.runs.every(flat) ? 'flat' : 'NOT flat') : 'not measured';
-    return `Budget, files, ${transportLabel(l.transport)}: upload ${f2(up)} × raw ${up >= FILES_BUDGET.minRatio ? 'met' : 'NOT met'}, download ${f2(down)} × raw ${down >= FILES_BUDGET.minRatio ? 'met' : 'NOT met'}, relay memory ${mem}`;
+    return `Budget, files, ${transportLabel(l.transport)}: upload ${r2(up)} × raw ${up >= FILES_BUDGET.minRatio ? 'met' : 'NOT met'}, download ${r2(down)} × raw ${down >= FILES_BUDGET.minRatio ? 'met' : 'NOT met'}, relay memory ${mem}`;
   });
 }
 
@@ -551,7 +553,7 @@ export function renderFilesSection(r: FilesResult): string {
       L.push(`| ${transportLabel(l.transport)} | failed: ${e.replace(/\|/g, '/').slice(0, 200)} | | | | | |`);
       continue;
     }
-    L.push(`| ${transportLabel(l.transport)}${mark(l.disturbed)} | **${f0(l.upload)}** | **${f0(l.download)}** | ${f0(l.e2e)} | **${f2(ratio(l.upload, raw))}** (${f2(ratio(l.upload, rawSha))}) | **${f2(ratio(l.download, raw))}** (${f2(ratio(l.download, rawSha))}) | ${f2(ratio(l.download, sum.raw.serve.rate))} |`);
+    L.push(`| ${transportLabel(l.transport)}${mark(l.disturbed)} | **${f0(l.upload)}** | **${f0(l.download)}** | ${f0(l.e2e)} | **${r2(ratio(l.upload, raw))}** (${r2(ratio(l.upload, rawSha))}) | **${r2(ratio(l.download, raw))}** (${r2(ratio(l.download, rawSha))}) | ${f2(ratio(l.download, sum.raw.serve.rate))} |`);
   }
   for (const kind of RAW_KINDS) {
     const x = sum.raw[kind];
@@ -572,7 +574,7 @@ export function renderFilesSection(r: FilesResult): string {
     const peak = first ? Math.max(first.upload?.relayPeakMiB ?? NaN, first.download?.relayPeakMiB ?? NaN) : NaN;
     const memText = first ? `${isFlat ? 'met' : '**not met**'} (${f0(first.relayStartMiB)} → ${f0(peak)} → ${f0(first.relayEndMiB)})` : 'not measured';
     const all = Number.isFinite(up) && Number.isFinite(down) && up >= FILES_BUDGET.minRatio && down >= FILES_BUDGET.minRatio && isFlat;
-    L.push(`| ${transportLabel(l.transport)}${mark(l.disturbed)} | ${f2(up)}: ${verdict(up)} | ${f2(down)}: ${verdict(down)} | ${memText} | ${all ? 'met' : '**not met**'} |`);
+    L.push(`| ${transportLabel(l.transport)}${mark(l.disturbed)} | ${r2(up)}: ${verdict(up)} | ${r2(down)}: ${verdict(down)} | ${memText} | ${all ? 'met' : '**not met**'} |`);
   }
   L.push('');
   L.push('### Memory and CPU');
