@@ -421,20 +421,18 @@ export class Files {
     const ready = await this.#request<'fileUploadReady'>({ type: 'fileUpload', requestId: '', name: upload.name, size: upload.size });
     upload.uploadId = ready.uploadId;
     const hash = this.#host.sha256();
-    for await (const data of fullChunks(chunksOf(source))) {
+    // One chunk at a time: fullChunks has cut the source to chunk size.
+    for await (const chunk of fullChunks(chunksOf(source))) {
       if (upload.failed) throw upload.failed;
-      if (upload.sent + data.byteLength > upload.size) {
+      if (upload.sent + chunk.byteLength > upload.size) {
         throw new TypeError(`the source gave more than the ${upload.size} bytes announced`);
       }
-      hash.update(data);
-      for (let at = 0; at < data.byteLength; at += FILE_CHUNK_BYTES) {
-        const piece = data.subarray(at, at + FILE_CHUNK_BYTES);
-        await this.#until(() => !!upload.failed || (!upload.resuming && this.#host.connected() && upload.sent - upload.acked < FILE_WINDOW_BYTES), signal);
-        if (upload.failed) throw upload.failed;
-        upload.retained.push({ offset: upload.sent, data: piece });
-        this.#host.sendFile(encodeFileChunkHeader(upload.uploadId, upload.sent), piece);
-        upload.sent += piece.byteLength;
-      }
+      hash.update(chunk);
+      await this.#until(() => !!upload.failed || (!upload.resuming && this.#host.connected() && upload.sent - upload.acked < FILE_WINDOW_BYTES), signal);
+      if (upload.failed) throw upload.failed;
+      upload.retained.push({ offset: upload.sent, data: chunk });
+      this.#host.sendFile(encodeFileChunkHeader(upload.uploadId, upload.sent), chunk);
+      upload.sent += chunk.byteLength;
     }
     if (upload.sent !== upload.size) throw new TypeError(`the source gave ${upload.sent} bytes, not the ${upload.size} announced`);
     upload.sha256 = hash.digestHex();

@@ -51,10 +51,5 @@ export function chunkSlot(bytes: Uint8Array): number | undefined {
 /** Gives back the slot `bytes` lies in (a buffer of its own is left to the collector). Call once per slot. */
 export function releaseChunkBuffer(bytes: Uint8Array): void {
   const slot = chunkSlot(bytes);
-  if (slot !== undefined) releaseSlot(slot);
-}
-
-/** Gives back slot `slot`. */
-export function releaseSlot(slot: number): void {
-  if (!free.includes(slot)) free.push(slot);
+  if (slot !== undefined && !free.includes(slot)) free.push(slot);
 }
