@@ -7,6 +7,7 @@ import type { LocalTrack } from '../../sdk/Track.js';
 import { TypedEmitter } from '../../sdk/TypedEmitter.js';
 import { CaptureError } from './CaptureError.js';
 import type { CaptureSource } from './CaptureSource.js';
+import { StopOnce } from './StopOnce.js';
 
 /** Events of a {@link CaptureShare}. */
 export type CaptureShareEvents = {
@@ -36,7 +37,7 @@ export class CaptureShare extends TypedEmitter<CaptureShareEvents> {
   /** The published track. */
   readonly track: LocalTrack;
   #ended = false;
-  #stopping: Promise<void> | undefined;
+  readonly #stopping = new StopOnce();
 
   /** Ties a running `source` to the `track` it feeds. @internal */
   constructor(source: CaptureSource, track: LocalTrack) {
@@ -63,19 +64,14 @@ export class CaptureShare extends TypedEmitter<CaptureShareEvents> {
   }
 
   #end(error: CaptureError | undefined): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    // Set before anything runs: unpublishing fires the track's `ended`, which comes back here.
-    let done!: () => void;
-    this.#stopping = new Promise((resolve) => (done = resolve));
-    void (async () => {
+    // Unpublishing fires the track's `ended`, which comes back here: it gets the same promise.
+    return this.#stopping.run(async () => {
       try {
         await Promise.all([this.track.unpublish().catch(() => undefined), this.source.stop()]);
       } finally {
         this.#ended = true;
         this.emit('ended', error);
-        done();
       }
-    })();
-    return this.#stopping;
+    });
   }
 }

@@ -7,6 +7,7 @@ import type { EncodedFrame } from '../../sdk/Track.js';
 import { TypedEmitter } from '../../sdk/TypedEmitter.js';
 import type { Codec, TrackKind } from '../../sdk/protocol/index.js';
 import { CaptureError, type CaptureAdapterName } from './CaptureError.js';
+import { StopOnce } from './StopOnce.js';
 
 /** Events of a {@link CaptureSource}. */
 export type CaptureSourceEvents = {
@@ -69,7 +70,7 @@ export abstract class CaptureSource extends TypedEmitter<CaptureSourceEvents> im
   readonly #readers = new Set<Reader>();
   #state: CaptureState = 'idle';
   #starting: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
+  readonly #stopping = new StopOnce();
   readonly #abort = new AbortController();
 
   /**
@@ -100,9 +101,9 @@ export abstract class CaptureSource extends TypedEmitter<CaptureSourceEvents> im
       try {
         await this.open(this.#abort.signal);
       } catch (error) {
-        if (this.#stopping) throw CaptureError.unavailable(this.adapter, 'stopped while starting', undefined, error);
+        if (this.#stopping.started) throw CaptureError.unavailable(this.adapter, 'stopped while starting', undefined, error);
         const failure = CaptureError.from(this.adapter, error, 'cannot start');
-        await this.#stopOnce(() => this.#shutDown(failure));
+        await this.#stopping.run(() => this.#shutDown(failure));
         throw failure;
       }
       if (this.#state === 'starting') this.#state = 'running';
@@ -186,21 +187,12 @@ export abstract class CaptureSource extends TypedEmitter<CaptureSourceEvents> im
 
   #finish(error: CaptureError | undefined): Promise<void> {
     const starting = this.#starting;
-    return this.#stopOnce(async () => {
+    return this.#stopping.run(async () => {
       // A start in progress is aborted and waited for, so close() never runs beside open().
       this.#abort.abort();
       await starting?.catch(() => undefined);
       await this.#shutDown(error);
     });
-  }
-
-  /** Runs `stop` once; every later call gets the same promise, even a call made while `stop` runs. */
-  #stopOnce(stop: () => Promise<void>): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    let done!: () => void;
-    this.#stopping = new Promise((resolve) => (done = resolve));
-    void stop().catch(() => undefined).finally(() => done());
-    return this.#stopping;
   }
 
   async #shutDown(error: CaptureError | undefined): Promise<void> {

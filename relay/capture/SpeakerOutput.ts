@@ -13,6 +13,7 @@ import type { OutputStats } from './audioWorker.js';
 import type { CaptureDevice } from './CaptureDevice.js';
 import { CaptureError } from './CaptureError.js';
 import type { CaptureState } from './CaptureSource.js';
+import { StopOnce } from './StopOnce.js';
 
 /** Options of a {@link SpeakerOutput}. */
 export interface SpeakerOptions extends AudioEngineOptions {
@@ -67,7 +68,7 @@ export class SpeakerOutput extends TypedEmitter<SpeakerEvents> {
   #stream: number | undefined;
   #device: { id: number; name: string; api: string } | undefined;
   #starting: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
+  readonly #stopping = new StopOnce();
   readonly #detachers = new Set<() => void>();
 
   /** Makes a speaker; nothing is opened until {@link SpeakerOutput.start}. */
@@ -118,9 +119,9 @@ export class SpeakerOutput extends TypedEmitter<SpeakerEvents> {
       try {
         await this.#open();
       } catch (error) {
-        if (this.#stopping) throw CaptureError.unavailable('speaker', 'stopped while starting', undefined, error);
+        if (this.#stopping.started) throw CaptureError.unavailable('speaker', 'stopped while starting', undefined, error);
         const failure = CaptureError.from('speaker', error, 'cannot start');
-        await this.#stopOnce(() => this.#shutDown(failure));
+        await this.#stopping.run(() => this.#shutDown(failure));
         throw failure;
       }
       if (this.#state === 'starting') this.#state = 'running';
@@ -212,19 +213,10 @@ export class SpeakerOutput extends TypedEmitter<SpeakerEvents> {
   #finish(error: CaptureError | undefined): Promise<void> {
     const starting = this.#starting;
     // A start in progress is waited for, so the device it opens is closed too.
-    return this.#stopOnce(async () => {
+    return this.#stopping.run(async () => {
       await starting?.catch(() => undefined);
       await this.#shutDown(error);
     });
-  }
-
-  /** Runs `stop` once; every later call gets the same promise, even a call made while `stop` runs. */
-  #stopOnce(stop: () => Promise<void>): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    let done!: () => void;
-    this.#stopping = new Promise((resolve) => (done = resolve));
-    void stop().catch(() => undefined).finally(() => done());
-    return this.#stopping;
   }
 
   async #shutDown(error: CaptureError | undefined): Promise<void> {
