@@ -147,26 +147,24 @@ export class AudioEngine {
   }
 
   /** Opens a capture stream that sends Opus packets to `listener.onPacket`. */
-  async openInput(adapter: CaptureAdapterName, options: { apis: number[]; device?: string; bitrate: number; name: string; watchdogMs: number },
+  openInput(adapter: CaptureAdapterName, options: { apis: number[]; device?: string; bitrate: number; name: string; watchdogMs: number },
     listener: StreamListener): Promise<OpenedStream> {
-    const stream = nextStream++;
-    this.#streams.set(stream, listener);
-    try {
-      const device = await this.#request(adapter, { t: 'openInput', id: 0, stream, ...options }) as OpenedStream['device'];
-      return { stream, device };
-    } catch (error) {
-      this.#streams.delete(stream);
-      throw error;
-    }
+    return this.#open(adapter, (stream) => ({ t: 'openInput', id: 0, stream, ...options }), listener);
   }
 
   /** Opens a playback stream that mixes the frames given to {@link AudioEngine.pushFrame}. */
-  async openOutput(adapter: CaptureAdapterName, options: { apis: number[]; device?: string; name: string; bufferFrames: number; jitter: JitterBufferOptions },
+  openOutput(adapter: CaptureAdapterName, options: { apis: number[]; device?: string; name: string; bufferFrames: number; jitter: JitterBufferOptions },
+    listener: StreamListener): Promise<OpenedStream> {
+    return this.#open(adapter, (stream) => ({ t: 'openOutput', id: 0, stream, ...options }), listener);
+  }
+
+  /** Opens stream `message(stream)` describes, its events going to `listener` (forgotten if it fails). */
+  async #open(adapter: CaptureAdapterName, message: (stream: number) => ToAudioWorker & { id: number },
     listener: StreamListener): Promise<OpenedStream> {
     const stream = nextStream++;
     this.#streams.set(stream, listener);
     try {
-      const device = await this.#request(adapter, { t: 'openOutput', id: 0, stream, ...options }) as OpenedStream['device'];
+      const device = await this.#request(adapter, message(stream)) as OpenedStream['device'];
       return { stream, device };
     } catch (error) {
       this.#streams.delete(stream);

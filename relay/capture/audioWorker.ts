@@ -126,6 +126,21 @@ function audioWorkerMain(port: Port, audifyPath: string, load: (id: string) => u
     return { api: found.api, device };
   };
 
+  /** Opens (with `open`) and starts a stream of `rt`; on failure closes what was opened and says which device. */
+  const start = (rt: RtAudioInstance, deviceName: string, open: () => void): void => {
+    try {
+      open();
+      rt.start();
+    } catch (error) {
+      try {
+        if (rt.isStreamOpen()) rt.closeStream();
+      } catch {
+        // nothing left to close
+      }
+      throw new Failure('unavailable', `cannot open "${deviceName}": ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
   const openInput = (m: Extract<ToAudioWorker, { t: 'openInput' }>): unknown => {
     const { api, device } = pick(m.apis, m.device, true);
     const rt = new audify.RtAudio(api);
@@ -151,17 +166,7 @@ function audioWorkerMain(port: Port, audifyPath: string, load: (id: string) => u
       const ts = Math.round(lastInput * 1000) - (FRAME / RATE) * 1e6;
       port.postMessage({ t: 'packet', stream: m.stream, data, rms: Math.sqrt(sum / FRAME), ts, encodeMs }, [data.buffer]);
     };
-    try {
-      rt.openStream(null, { deviceId: device.id, nChannels: 1 }, SINT16, RATE, FRAME, m.name, onInput, null, 0, null);
-      rt.start();
-    } catch (error) {
-      try {
-        if (rt.isStreamOpen()) rt.closeStream();
-      } catch {
-        // nothing left to close
-      }
-      throw new Failure('unavailable', `cannot open "${device.name}": ${error instanceof Error ? error.message : String(error)}`);
-    }
+    start(rt, device.name, () => rt.openStream(null, { deviceId: device.id, nChannels: 1 }, SINT16, RATE, FRAME, m.name, onInput, null, 0, null));
     const watchdog = setInterval(() => {
       if (!reported && nowMs() - lastInput > m.watchdogMs) {
         reported = true;
@@ -211,17 +216,7 @@ function audioWorkerMain(port: Port, audifyPath: string, load: (id: string) => u
       lastConsumed = nowMs();
       fill();
     };
-    try {
-      rt.openStream({ deviceId: device.id, nChannels: 1 }, null, SINT16, RATE, FRAME, m.name, null, onConsumed, 0, null);
-      rt.start();
-    } catch (error) {
-      try {
-        if (rt.isStreamOpen()) rt.closeStream();
-      } catch {
-        // nothing left to close
-      }
-      throw new Failure('unavailable', `cannot open "${device.name}": ${error instanceof Error ? error.message : String(error)}`);
-    }
+    start(rt, device.name, () => rt.openStream({ deviceId: device.id, nChannels: 1 }, null, SINT16, RATE, FRAME, m.name, null, onConsumed, 0, null));
     fill();
     // audify calls back only when a queued frame is played: if the queue ever runs dry (this thread was late),
     // the callbacks stop, so a timer notices and primes it again.
