@@ -3,10 +3,10 @@
  * a warm-up, a measurement window, a drain; collects and summarises the figures.
  * @module
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Child } from './children.js';
-import { clock, percentiles, sleep, type ClientReport, type RelayReport, type Window } from './common.js';
+import { clock, cpuSnapshot, percentiles, sleep, type ClientReport, type CpuSnapshot, type RelayReport, type Window } from './common.js';
 
 /** A transport variant of the bench. */
 export interface Variant {
@@ -103,31 +103,6 @@ function summarize(values: number[]): LatencySummary {
   return { count: values.length, p50: p50! / 1000, p99: p99! / 1000, max: max! / 1000 };
 }
 
-interface CpuSnapshot {
-  /** /proc/stat "cpu" line: user nice system idle iowait irq softirq steal (ticks). */
-  fields: number[];
-  /** utime + stime ticks of every process, by pid. */
-  procs: Map<number, { comm: string; ticks: number }>;
-  at: number;
-}
-
-function cpuSnapshot(): CpuSnapshot {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  const procs = new Map<number, { comm: string; ticks: number }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = text.lastIndexOf(')');
-      const rest = text.slice(close + 2).split(' ');
-      procs.set(Number(name), { comm: text.slice(text.indexOf('(') + 1, close), ticks: Number(rest[11]) + Number(rest[12]) });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return { fields, procs, at: Date.now() };
-}
 
 /** CPU use of the whole machine between two snapshots, in % of one core. */
 export interface MachineCpu {
