@@ -574,7 +574,10 @@ export class FileService {
   async storedBytes(): Promise<number> {
     let total = 0;
     for (const dir of await readdir(this.#blobs)) {
-      for (const name of await readdir(join(this.#blobs, dir)).catch(() => [] as string[])) total += (await stat(join(this.#blobs, dir, name))).size;
+      for (const name of await readdir(join(this.#blobs, dir)).catch(() => [] as string[])) {
+        // A content removed (retention) between the listing and here counts for nothing.
+        total += (await stat(join(this.#blobs, dir, name)).catch(() => undefined))?.size ?? 0;
+      }
     }
     return total;
   }
