@@ -268,7 +268,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       if (this.#closed) return socket.destroy();
       this.#accept(new TcpLink(socket, Math.max(this.limits.maxControlBytes, Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES) + FRAME_HEADER_BYTES));
     };
-    this.#tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, onTcp) : createTcpServer(onTcp);
+    this.#tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, onTcp) : createTcpServer({ pauseOnConnect: true }, onTcp);
     this.#tcp.on('tlsClientError', () => { /* a failed handshake only affects that socket */ });
 
     this.#udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });

@@ -4,11 +4,11 @@
  * @module
  * @internal
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { FrameParser, Opcode, encodeTextFrame, binaryFrameHeader } from '../sdk/protocol/framing.js';
 import { ErrorCode, type ProtocolError } from '../sdk/errors.js';
-import { chunkBuffer } from './files/chunkBuffers.js';
+import { chunkBuffer, releaseChunkBuffer } from './files/chunkBuffers.js';
 import { fillCopy } from '../sdk/transport/nodeCopy.js';
 
 /** Events a link reports to its owner. @internal */
@@ -110,6 +110,37 @@ export class WsLink implements PeerLink {
   }
 }
 
+/** Bytes of the read buffer every plain TCP link shares. */
+const READ_BUFFER_BYTES = 1024 * 1024;
+let sharedReadBuffer: Buffer | undefined;
+
+/**
+ * Moves an accepted plain TCP connection (the server made with `pauseOnConnect`) onto a socket that
+ * reads into one buffer the relay reuses for every read of every link (Node's `onread`), and calls
+ * `onBytes` with each read's bytes, valid only until it returns. Node's default is a new 64 KiB buffer
+ * per read; at file-transfer speeds those buffers cost more CPU than the reads themselves (a
+ * 1 GiB native upload: 0.6–0.75 s of relay CPU reading the socket the default way, 0.15–0.2 s this
+ * way, measured in docs/architecture.md). One buffer serves all links because a read's bytes are
+ * handed over before the next read starts. Node lets `onread` be given only to a socket it creates,
+ * so the accepted socket's handle moves to a new one; returns `undefined`, leaving `accepted` as it
+ * was, where that cannot be done (TLS, or a Node without the handle).
+ * @internal
+ */
+export function withReusedReadBuffer(accepted: Socket, onBytes: (bytes: Buffer) => void): Socket | undefined {
+  const internal = accepted as Socket & { _handle?: unknown; encrypted?: boolean };
+  if (internal.encrypted || !internal._handle) return undefined;
+  const handle = internal._handle;
+  internal._handle = null;
+  sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  const socket = new Socket({
+    handle, readable: true, writable: true,
+    onread: { buffer: sharedReadBuffer, callback: (n: number, buffer: Buffer) => void onBytes(buffer.subarray(0, n)) },
+  } as ConstructorParameters<typeof Socket>[0] & { handle: unknown });
+  // The server counts `accepted` as open until it closes: close it with the socket that took over.
+  socket.once('close', () => accepted.destroy());
+  return socket;
+}
+
 /** @internal */
 export class TcpLink implements PeerLink {
   readonly transport = 'native' as const;
@@ -119,23 +150,36 @@ export class TcpLink implements PeerLink {
   #handlers: LinkHandlers | undefined;
   #closing = false;
 
-  constructor(socket: Socket, maxFrameBytes: number) {
-    this.#socket = socket;
-    this.remoteAddress = normalizeAddress(socket.remoteAddress);
-    socket.setNoDelay(true);
-    this.#parser = new FrameParser(maxFrameBytes, (opcode, payload, owned) => {
-      if (opcode === Opcode.Text) this.#handlers?.text(payload);
-      else this.#handlers?.binary(payload, owned);
-    }, { alloc: chunkBuffer, copy: fillCopy });
-    socket.on('data', (chunk: Buffer) => {
+  /**
+   * A link over `accepted`, a connection of a server made with `pauseOnConnect` (plain TCP reads
+   * then use the relay's shared buffer, see {@link withReusedReadBuffer}; TLS reads the usual way).
+   */
+  constructor(accepted: Socket, maxFrameBytes: number) {
+    const onBytes = (chunk: Buffer) => {
       if (this.#closing) return;
       try {
         this.#parser.push(chunk);
       } catch (error) {
         this.#handlers?.protocolError(error as ProtocolError);
       }
+    };
+    const reusing = withReusedReadBuffer(accepted, onBytes);
+    const socket = reusing ?? accepted;
+    this.#socket = socket;
+    this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    socket.setNoDelay(true);
+    this.#parser = new FrameParser(maxFrameBytes, (opcode, payload, owned) => {
+      if (opcode === Opcode.Text) this.#handlers?.text(payload);
+      else this.#handlers?.binary(payload, owned);
+    }, { alloc: chunkBuffer, copy: fillCopy, transient: !!reusing, release: releaseChunkBuffer });
+    if (!reusing) {
+      socket.on('data', onBytes);
+      socket.resume();
+    }
+    socket.on('close', () => {
+      this.#parser.discard();
+      this.#handlers?.closed();
     });
-    socket.on('close', () => this.#handlers?.closed());
     socket.on('error', () => socket.destroy());
   }
 

@@ -54,10 +54,13 @@ export interface FrameParserOptions {
    * with the source as the pattern, one `memcpy`, three times as fast as `set` into shared memory.
    */
   copy?: (target: Uint8Array, source: Uint8Array, at: number) => void;
+  /** Gives back a buffer made by `alloc` that {@link FrameParser.discard} drops half-filled. */
+  release?: (buffer: Uint8Array) => void;
   /**
    * The buffers given to {@link FrameParser.push} are reused once it returns (Node's `onread`, one
-   * buffer for every read): every payload is then copied out, and so are bytes left over for the next
-   * frame. Default `false`: payloads may be views of the pushed buffers.
+   * buffer for every read): every payload is then copied out, each byte once. A payload that spans
+   * reads is copied into its own buffer as its bytes arrive. Default `false`: payloads may be views of
+   * the pushed buffers.
    */
   transient?: boolean;
 }
@@ -73,11 +76,15 @@ export class FrameParser {
   readonly #alloc: (size: number, type: number) => Uint8Array;
   readonly #copy: (target: Uint8Array, source: Uint8Array, at: number) => void;
   readonly #transient: boolean;
+  readonly #release: ((buffer: Uint8Array) => void) | undefined;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #need = FRAME_HEADER_BYTES;
   #opcode: Opcode | 0 = 0;
   #failed = false;
+  /** Transient mode: the payload being filled as its bytes arrive, and how much of it is. */
+  #fill: Uint8Array | undefined;
+  #filled = 0;
 
   /**
    * A parser refusing frames over `maxPayload` bytes, calling `onFrame` for each whole frame. The
@@ -91,16 +98,43 @@ export class FrameParser {
     this.#alloc = options.alloc ?? ((size) => new Uint8Array(size));
     this.#copy = options.copy ?? ((target, source, at) => target.set(source, at));
     this.#transient = options.transient ?? false;
+    this.#release = options.release;
+  }
+
+  /**
+   * Drops whatever is held for an unfinished frame (the connection is gone) and gives a half-filled
+   * payload buffer back through the `release` option. The parser takes no more bytes.
+   */
+  discard(): void {
+    this.#failed = true;
+    const fill = this.#fill;
+    this.#fill = undefined;
+    this.#filled = 0;
+    this.#chunks = [];
+    this.#buffered = 0;
+    if (fill) this.#release?.(fill);
   }
 
   /** Bytes received but not yet part of a whole frame. */
   get buffered(): number {
-    return this.#buffered;
+    return this.#buffered + this.#filled;
   }
 
   /** Adds received bytes. */
   push(chunk: Uint8Array): void {
     if (this.#failed) throw new ProtocolError(ErrorCode.InvalidMessage, 'the stream already failed');
+    const fill = this.#fill;
+    if (fill) {
+      const part = Math.min(chunk.byteLength, fill.byteLength - this.#filled);
+      this.#copy(fill, part === chunk.byteLength ? chunk : chunk.subarray(0, part), this.#filled);
+      this.#filled += part;
+      if (this.#filled < fill.byteLength) return;
+      this.#fill = undefined;
+      this.#filled = 0;
+      this.#deliver(fill, true);
+      if (part === chunk.byteLength) return;
+      chunk = chunk.subarray(part);
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
     while (this.#buffered >= this.#need) {
@@ -124,8 +158,23 @@ export class FrameParser {
         this.#deliver(bytes, this.#joined);
       }
     }
-    if (this.#transient) {
-      // The caller reuses its buffer: copy what is left of it for the next frame (pieces left by earlier
+    if (this.#transient && this.#opcode !== 0 && this.#buffered > 0) {
+      // The caller reuses its buffer and a payload has begun: it gets its own buffer now, and the rest
+      // of it is copied straight in as it arrives.
+      // The packet type is told for a binary payload only (a text frame's first byte means nothing).
+      const first = this.#chunks.find((piece) => piece.byteLength > 0)!;
+      const fill = this.#alloc(this.#need, this.#opcode === Opcode.Binary ? first[0]! : -1);
+      let at = 0;
+      for (const piece of this.#chunks) {
+        this.#copy(fill, piece, at);
+        at += piece.byteLength;
+      }
+      this.#chunks = [];
+      this.#buffered = 0;
+      this.#fill = fill;
+      this.#filled = at;
+    } else if (this.#transient) {
+      // The caller reuses its buffer: copy the start of the next frame header (pieces left by earlier
       // calls are copies already, so each byte is copied at most once here).
       this.#chunks = this.#chunks.map((piece) => {
         if (piece.buffer !== chunk.buffer) return piece;
