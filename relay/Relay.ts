@@ -10,7 +10,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
-import { WebSocketServer } from 'ws';
 import { ErrorCode, RelayError } from '../sdk/errors.js';
 import { TypedEmitter } from '../sdk/TypedEmitter.js';
 import {
@@ -19,7 +18,8 @@ import {
   type ClientMessageOf, type Limits,
 } from '../sdk/protocol/index.js';
 import { createHttpHandler } from './http.js';
-import { TcpLink, WsLink, normalizeAddress, type PeerLink } from './links.js';
+import { TcpLink, normalizeAddress, type PeerLink } from './links.js';
+import { WsLink, acceptUpgrade } from './wsLink.js';
 import { isLoopback, reachableHosts, urlFor } from './network.js';
 import { defaultDataDir, packageRoot, packageVersion } from './paths.js';
 import { Peer, type PeerHost } from './Peer.js';
@@ -154,7 +154,6 @@ export class Relay extends TypedEmitter<RelayEvents> {
   #store: Store | undefined;
   #files: FileService | undefined;
   #http: HttpServer | undefined;
-  #wss: WebSocketServer | undefined;
   #tcp: TcpServer | undefined;
   #udp: UdpSocket | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -246,15 +245,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
     this.#http.headersTimeout = 10_000;
     this.#http.requestTimeout = 30_000;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES + 1024,
-      perMessageDeflate: false,
-    });
-    this.#http.on('upgrade', (req, socket, head) => {
+    const maxWsPayload = Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES + 1024;
+    this.#http.on('upgrade', (req, socket: Socket, head: Buffer) => {
       if (this.#closed) return socket.destroy();
       socket.on('error', () => socket.destroy());
-      this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(new WsLink(ws, req.socket.remoteAddress)));
+      if (acceptUpgrade(req, socket)) this.#accept(new WsLink(socket, head, maxWsPayload));
     });
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // 408 for an idle kept-alive socket, which browsers retry; 400 only for real garbage.
@@ -349,9 +344,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const deadline = Date.now() + 1000;
     while (this.#peers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const peer of [...this.#peers]) peer.link.destroy();
-    for (const ws of this.#wss?.clients ?? []) ws.terminate();
     await Promise.all([
-      new Promise<void>((r) => (this.#wss ? this.#wss.close(() => r()) : r())),
       closeServer(this.#http),
       closeServer(this.#tcp),
       new Promise<void>((r) => {

@@ -5,7 +5,6 @@
  * @internal
  */
 import { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
 import { FrameParser, Opcode, encodeTextFrame, binaryFrameHeader } from '../sdk/protocol/framing.js';
 import { ErrorCode, type ProtocolError } from '../sdk/errors.js';
 import { chunkBuffer, releaseChunkBuffer } from './files/chunkBuffers.js';
@@ -52,64 +51,6 @@ export function normalizeAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-const WS_CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, error: 1011 } as const;
-
-/** @internal */
-export class WsLink implements PeerLink {
-  readonly transport = 'websocket' as const;
-  readonly remoteAddress: string;
-  readonly #ws: WebSocket;
-  #handlers: LinkHandlers | undefined;
-
-  constructor(ws: WebSocket, remoteAddress: string | undefined) {
-    this.#ws = ws;
-    this.remoteAddress = normalizeAddress(remoteAddress);
-    ws.binaryType = 'nodebuffer';
-    ws.on('message', (data, isBinary) => {
-      const h = this.#handlers;
-      if (!h) return;
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      // ws may hand over a view of a buffer it still reads from: never owned.
-      if (isBinary) h.binary(bytes, false);
-      else h.text(bytes.toString('utf8'));
-    });
-    let broken: string | undefined;
-    ws.on('close', () => this.#handlers?.closed(broken));
-    ws.on('error', (error: Error & { code?: string }) => {
-      broken = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ErrorCode.TooLarge : ErrorCode.InvalidMessage;
-      ws.terminate();
-    });
-  }
-
-  get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
-  }
-
-  sendText(text: string): void {
-    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
-  }
-
-  sendBinary(bytes: Uint8Array, sent?: () => void): void {
-    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(bytes, { binary: true }, sent && (() => sent()));
-    else sent?.();
-  }
-
-  close(kind: keyof typeof WS_CLOSE, reason: string): void {
-    if (this.#ws.readyState !== this.#ws.OPEN) return;
-    this.#ws.close(WS_CLOSE[kind], reason.slice(0, 120));
-    // A peer that does not answer the close handshake is dropped.
-    setTimeout(() => this.#ws.terminate(), 2000).unref();
-  }
-
-  destroy(): void {
-    this.#ws.terminate();
-  }
-
-  setHandlers(handlers: LinkHandlers): void {
-    this.#handlers = handlers;
-  }
-}
-
 /** Bytes of the read buffer every plain TCP link shares. */
 const READ_BUFFER_BYTES = 1024 * 1024;
 let sharedReadBuffer: Buffer | undefined;
@@ -127,9 +68,14 @@ let sharedReadBuffer: Buffer | undefined;
  * @internal
  */
 export function withReusedReadBuffer(accepted: Socket, onBytes: (bytes: Buffer) => void): Socket | undefined {
-  const internal = accepted as Socket & { _handle?: unknown; encrypted?: boolean };
-  if (internal.encrypted || !internal._handle) return undefined;
+  const internal = accepted as Socket & { _handle?: { reading?: boolean; readStop?: () => number } | null; encrypted?: boolean };
   const handle = internal._handle;
+  if (internal.encrypted || !handle || typeof handle.readStop !== 'function') return undefined;
+  // An upgraded HTTP connection is still reading: stop, so that the new socket starts reading its way.
+  if (handle.reading) {
+    handle.readStop();
+    handle.reading = false;
+  }
   internal._handle = null;
   sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   const socket = new Socket({
