@@ -48,6 +48,11 @@ export interface VideoPublisherOptions {
  * Every frame handed to `output.onFrame` carries its codec, whether it is a key frame, and its capture
  * time in µs since the Unix epoch.
  *
+ * `stop()` ends capture at once; through `MediaStreamTrackProcessor` the track itself is stopped when the
+ * frame being read has come (a frame later, at most a second), as is the old track of
+ * `replaceTrack()`, whose promise waits for it: Chromium drops the frame of a read cut short without
+ * closing it.
+ *
  * @example
  * ```ts
  * const stream = await navigator.mediaDevices.getUserMedia(cameraConstraints());
@@ -197,10 +202,19 @@ function defaultBitrate(width: number, height: number): number {
 const MAX_FRAMES_IN_ENCODER = 2;
 /** Captures in a row that yield no picture before the pipeline gives up (≈2 s at 25 fps). */
 const MAX_CAPTURE_FAILURES = 50;
+/**
+ * Longest a stopping `MediaStreamTrackProcessor` source waits for its read in flight to bring a frame
+ * before it cancels the read anyway (a muted track, a still screen).
+ */
+const STOP_READ_WAIT_MS = 1000;
 
 /** Something that hands captured pictures to the pipeline until stopped. */
 interface FrameSource {
-  stop(): void;
+  /**
+   * Stops handing pictures over at once. Resolves when the source has let go of the track (usually a
+   * frame later): only then may the track be stopped.
+   */
+  stop(): Promise<void>;
 }
 
 /** What a source asks of the pipeline. */
@@ -220,22 +234,32 @@ interface FrameSink {
 function processorSource(track: MediaStreamTrack, sink: FrameSink, Processor: TrackProcessorConstructor): FrameSource {
   let stopped = false;
   const reader = new Processor({ track }).readable.getReader();
-  void (async () => {
+  const reading = (async () => {
     try {
-      for (;;) {
+      while (!stopped) {
         const { value: frame, done } = await reader.read();
-        if (done || stopped) {
-          frame?.close();
-          break;
+        if (done) {
+          if (!stopped) sink.ended(new Error('the video track ended'));
+          return;
+        }
+        if (stopped) {
+          frame.close();
+          return;
         }
         // Stamp at arrival: the frame's own timestamp is on a media clock with an unknown origin.
         const at = nowMicros();
         // Every frame is read and released even when skipped: the capturer has a small pool of
         // buffers and stalls when frames are held.
-        if (sink.wants(at)) sink.take(frame, frame.displayWidth, frame.displayHeight, at);
-        else frame.close();
+        let handedOver = false;
+        try {
+          if (sink.wants(at)) {
+            handedOver = true;
+            sink.take(frame, frame.displayWidth, frame.displayHeight, at);
+          }
+        } finally {
+          if (!handedOver) frame.close();
+        }
       }
-      if (!stopped) sink.ended(new Error('the video track ended'));
     } catch (error) {
       if (!stopped) sink.ended(asError(error));
     }
@@ -243,7 +267,21 @@ function processorSource(track: MediaStreamTrack, sink: FrameSink, Processor: Tr
   return {
     stop() {
       stopped = true;
-      reader.cancel().catch(() => undefined);
+      // Chromium makes the VideoFrame for a pending read one task before it hands it to the stream,
+      // and drops it unclosed when the stream is cancelled or the track stopped in between (the
+      // garbage collector then warns about it). So the read in flight may finish, the loop closes
+      // its frame, and the reader is cancelled with no read pending; a track that brings no frame
+      // is cancelled after STOP_READ_WAIT_MS regardless.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STOP_READ_WAIT_MS);
+      });
+      return Promise.race([reading, waited])
+        .then(() => {
+          clearTimeout(timer);
+          return reader.cancel();
+        })
+        .catch(() => undefined);
     },
   };
 }
@@ -303,6 +341,7 @@ function elementSource(track: MediaStreamTrack, sink: FrameSink, fps: number): F
       track.removeEventListener('ended', onEnded);
       video.pause();
       video.srcObject = null;
+      return Promise.resolve();
     },
   };
 }
@@ -401,21 +440,30 @@ class VideoPublisher implements MediaPublisher {
       return;
     }
     if (track === this.#track) return;
-    this.#source?.stop();
-    this.#source = undefined;
-    this.#track.stop();
+    const released = this.#releaseTrack();
     this.#track = track;
     this.#needKeyFrame = true;
     if (this.#started) this.#openSource();
+    await released;
   }
 
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#source?.stop();
-    this.#source = undefined;
+    void this.#releaseTrack();
     this.#closeEncoder();
-    this.#track.stop();
+  }
+
+  /** Stops the source at once, and the current track as soon as the source has let go of it. */
+  #releaseTrack(): Promise<void> {
+    const source = this.#source;
+    const track = this.#track;
+    this.#source = undefined;
+    if (!source) {
+      track.stop();
+      return Promise.resolve();
+    }
+    return source.stop().then(() => track.stop());
   }
 
   #openSource(): void {
@@ -580,12 +628,14 @@ class VideoPublisher implements MediaPublisher {
 
   #encodeJpeg(picture: VideoFrame | HTMLVideoElement, width: number, height: number, at: number): void {
     const started = performance.now();
-    if (!this.#jpegCanvas || this.#jpegCanvas.width !== width || this.#jpegCanvas.height !== height) {
-      this.#jpegCanvas = createCanvas(width, height);
-      this.#jpegContext = context2d(this.#jpegCanvas);
-    }
-    const canvas = this.#jpegCanvas;
+    let canvas: AnyCanvas;
     try {
+      if (!this.#jpegCanvas || this.#jpegCanvas.width !== width || this.#jpegCanvas.height !== height) {
+        const fresh = createCanvas(width, height);
+        this.#jpegContext = context2d(fresh);
+        this.#jpegCanvas = fresh;
+      }
+      canvas = this.#jpegCanvas;
       this.#jpegContext!.drawImage(picture, 0, 0, width, height);
     } catch (error) {
       this.#captureFailed(error);
