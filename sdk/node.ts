@@ -10,10 +10,10 @@
  * @module lanconf/node
  */
 import { createHash } from 'node:crypto';
-import WebSocket from 'ws';
 import type { Sha256Factory } from './files/sha256.js';
 import { startSession, type JoinOptions, type Session } from './Session.js';
 import { NativeTransport, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';
+import { NodeWebSocket } from './transport/NodeWebSocket.js';
 import { WebSocketTransport, type WebSocketLike } from './transport/WebSocketTransport.js';
 import { relayUrls } from './url.js';
 
@@ -39,16 +39,10 @@ export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
     return Promise.reject(new TypeError(`transport must be "websocket" or "native", not ${JSON.stringify(options.transport)}`));
   }
   const tls = options.tls;
-  const factory = (url: string): WebSocketLike => new WebSocket(url, {
-    perMessageDeflate: false,
-    maxPayload: 64 * 1024 * 1024,
-    // A zero masking key: ws then sends data as it is instead of XOR-copying every byte (a third of
-    // a Node uploader's time). Masking guards proxies against pages scripting a browser's socket;
-    // a Node client is no such page. See docs/architecture.md.
-    generateMask: (mask: Buffer) => void mask.fill(0),
-    ...(tls?.ca ? { ca: tls.ca } : {}),
-    ...(tls?.insecure ? { rejectUnauthorized: false } : {}),
-  }) as unknown as WebSocketLike;
+  // lanconf's own client (not `ws`): one reused read buffer, one copy per byte, and a zero masking key,
+  // which sends data as it is instead of XOR-copying every byte. Masking guards proxies against pages
+  // scripting a browser's socket; a Node client is no such page. See docs/architecture.md.
+  const factory = (url: string): WebSocketLike => new NodeWebSocket(url, { ca: tls?.ca, insecure: tls?.insecure });
   return startSession(() => new WebSocketTransport(urls.ws, factory, 'nodebuffer', Buffer.allocUnsafeSlow), withHash);
 }
 

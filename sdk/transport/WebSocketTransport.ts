@@ -24,6 +24,8 @@ export interface WebSocketLike {
   send(data: string | ArrayBufferView | ArrayBuffer): void;
   /** Closes the connection. */
   close(code?: number, reason?: string): void;
+  /** Sends one binary message made of `parts` without joining them (lanconf's Node client has it). */
+  sendParts?(parts: Uint8Array[]): void;
 }
 
 /** Makes a WebSocket for a URL. */
@@ -111,6 +113,7 @@ export class WebSocketTransport extends Transport {
 
   sendFile(header: Uint8Array, data: Uint8Array): void {
     if (this.#ws?.readyState !== OPEN) return;
+    if (this.#ws.sendParts) return this.#ws.sendParts([header, data]);
     // One WebSocket message per chunk: the browser API cannot send a message in pieces.
     const packet = this.#alloc(header.byteLength + data.byteLength);
     packet.set(header);
