@@ -527,8 +527,8 @@ export function renderFilesSection(r: FilesResult): string {
   L.push('  ends, which is what an upload does (the SDK hashes what it sends, the relay what it stores). The *ratio* is lanconf ÷ the plain');
   L.push('  raw copy (the DESIGN budget) and, in brackets, ÷ the copy with SHA-256. A last baseline has the shape of a download: the file');
   L.push('  the raw copy wrote, read 1 MiB at a time (`readSync`) into a socket; the receiver hashes every byte and checks it. And a');
-  L.push('  raw WebSocket copy shows what WebSocket itself costs: the same bytes over one WebSocket (`ws` on both ends, as the relay and');
-  L.push('  the Node SDK use it; 256 KiB binary messages, unmasked like the SDK\'s), each message written with `fs.writeSync`.');
+  L.push('  raw WebSocket copy shows what WebSocket costs with the usual library: the same bytes over one WebSocket (`ws` on both ends;');
+  L.push('  the relay and the Node SDK have their own frame code, see docs/architecture.md; 256 KiB binary messages, unmasked like the SDK\'s), each written with `fs.writeSync`.');
   L.push('* Files land in the page cache (the machine has plenty of RAM; neither side calls fsync), for lanconf and the baseline alike;');
   L.push('  each is deleted as soon as its run is over. Each of the runs does the baselines and lanconf back to back, every other run');
   L.push('  lanconf first, so that neither side always runs after the other.');

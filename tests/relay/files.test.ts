@@ -387,8 +387,10 @@ test('a client that opens downloads and never acknowledges them gets eight, each
   const refused = await raw.next('error', 5000, (m) => m.requestId === 'hog8');
   assert.equal(refused.code, 'LAN_ERR_RATE_LIMITED');
   assert.match(String(refused.message), /at most 8 downloads/);
-  assert.equal(raw.messages.filter((m) => m.type === 'fileDownloadReady').length, 8);
+  // The refusal is immediate; each of the eight answers once its file is open, so they may come after it.
+  await until(() => raw.messages.filter((m) => m.type === 'fileDownloadReady').length === 8, 'eight fileDownloadReady', 5000);
   await new Promise((r) => setTimeout(r, 500));
+  assert.equal(raw.messages.filter((m) => m.type === 'fileDownloadReady').length, 8, 'no more than eight');
   assert.equal(relay.relay.fileTransfers.downloads, 8, 'the eight wait for acknowledgements');
   // Without acks each download stops at its window: 8 × 8 MiB, not 8 × 24 MiB.
   const received = raw.badBinary.reduce((n, b) => n + b.byteLength, 0);
