@@ -249,7 +249,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#http.on('upgrade', (req, socket: Socket, head: Buffer) => {
       if (this.#closed) return socket.destroy();
       socket.on('error', () => socket.destroy());
-      if (acceptUpgrade(req, socket)) this.#accept(new WsLink(socket, head, maxWsPayload));
+      const accept = acceptUpgrade(req, socket);
+      if (accept) this.#accept(new WsLink(socket, accept, head, maxWsPayload));
     });
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // 408 for an idle kept-alive socket, which browsers retry; 400 only for real garbage.

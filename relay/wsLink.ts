@@ -17,30 +17,36 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WS_CLOSE, WS_GUID, WsFrameReader, WsOp, WsViolation, wsClosePayload, wsFrameHeader } from '../sdk/transport/wsFrames.js';
+import { ErrorCode } from '../sdk/errors.js';
+import { WS_CLOSE, WS_GUID, WsFrameReader, WsOp, WsViolation, isSendableCloseStatus, wsClosePayload, wsFrameHeader } from '../sdk/transport/wsFrames.js';
 import { chunkBuffer, releaseChunkBuffer } from './files/chunkBuffers.js';
 import { normalizeAddress, withReusedReadBuffer, type LinkHandlers, type PeerLink } from './links.js';
 
 export { unmask } from '../sdk/transport/wsFrames.js';
 
 /**
- * Answers a WebSocket upgrade request: `true` once the `101` is written, `false` after a `400` for a
- * request that is not a valid version-13 WebSocket handshake (the socket is then closed).
+ * Checks a WebSocket upgrade request: the `Sec-WebSocket-Accept` value to answer it with (the
+ * {@link WsLink} writes the `101`), or `undefined` after a `400` for a request that is not a valid
+ * version-13 WebSocket handshake (the socket is then closed).
  */
-export function acceptUpgrade(req: IncomingMessage, socket: Duplex): boolean {
+export function acceptUpgrade(req: IncomingMessage, socket: Duplex): string | undefined {
   const key = req.headers['sec-websocket-key'];
   const valid = req.method === 'GET'
     && String(req.headers.upgrade).toLowerCase() === 'websocket'
     && req.headers['sec-websocket-version'] === '13'
     && typeof key === 'string' && /^[+/0-9A-Za-z]{21}[AQgw]==$/.test(key);
   if (!valid) {
-    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nnot a WebSocket version 13 handshake\n');
-    return false;
+    // Closed once the answer is out, whether or not the client closes its side.
+    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nnot a WebSocket version 13 handshake\n',
+      () => socket.destroy());
+    setTimeout(() => socket.destroy(), 2000).unref();
+    return undefined;
   }
-  const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-  return true;
+  return createHash('sha1').update(key + WS_GUID).digest('base64');
 }
+
+/** Pings are answered only while less than this is queued for the client (RFC 6455 lets pongs be skipped). */
+const PONG_BACKLOG_BYTES = 64 * 1024;
 
 /** A link over a WebSocket connection whose handshake {@link acceptUpgrade} answered. @internal */
 export class WsLink implements PeerLink {
@@ -55,17 +61,20 @@ export class WsLink implements PeerLink {
   #broken: string | undefined;
 
   /**
-   * A link over `socket`, the upgraded connection (after a `101` from {@link acceptUpgrade}); `head`
-   * are bytes read past the handshake. Messages over `maxPayload` bytes close it with 1009.
+   * A link over `socket`, the upgraded connection: it answers the handshake with a `101` carrying
+   * `accept` (from {@link acceptUpgrade}); `head` are bytes read past the handshake. Messages over
+   * `maxPayload` bytes close it with 1009.
    */
-  constructor(socket: Socket, head: Uint8Array, maxPayload: number) {
+  constructor(socket: Socket, accept: string, head: Uint8Array, maxPayload: number) {
     this.#reader = new WsFrameReader({ role: 'server', maxPayload, alloc: chunkBuffer, release: releaseChunkBuffer }, {
       text: (text) => this.#handlers?.text(text),
       binary: (bytes) => this.#handlers?.binary(bytes, bytes.byteLength > 0),
-      ping: (payload) => this.#send(WsOp.Pong, payload),
+      ping: (payload) => {
+        if (this.#socket.writableLength < PONG_BACKLOG_BYTES) this.#send(WsOp.Pong, payload);
+      },
       // The client's close: answer it and end the connection.
       close: (status) => {
-        this.#close(status >= 1000 && status < 5000 && status !== 1006 ? WS_CLOSE.normal : WS_CLOSE.protocol, '');
+        this.#close(status === 1005 || isSendableCloseStatus(status) ? WS_CLOSE.normal : WS_CLOSE.protocol, '');
         this.#socket.end();
       },
     });
@@ -73,9 +82,12 @@ export class WsLink implements PeerLink {
       try {
         this.#reader.push(bytes);
       } catch (error) {
-        if (!(error instanceof WsViolation)) throw error;
-        this.#broken = error.reason;
-        this.#close(error.status, error.message);
+        // A violation, or anything else going wrong with this connection's bytes (a buffer that cannot
+        // be had): that connection closes, the relay goes on.
+        const violation = error instanceof WsViolation ? error
+          : new WsViolation(WS_CLOSE.error, `the relay could not read the message: ${(error as Error).message}`, ErrorCode.Internal);
+        this.#broken = violation.reason;
+        this.#close(violation.status, violation.message);
         this.#socket.end();
       }
     };
@@ -84,6 +96,8 @@ export class WsLink implements PeerLink {
     this.#socket = reusing ?? socket;
     this.remoteAddress = normalizeAddress(this.#socket.remoteAddress);
     this.#socket.setNoDelay(true);
+    // The answer goes out through the socket that now owns the connection.
+    this.#socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     // Bytes a client sent right behind its handshake, once the owner has set its handlers.
     if (head.byteLength > 0) queueMicrotask(() => onBytes(head));
     if (!reusing) {

@@ -12,7 +12,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { NodeTlsOptions } from './NativeTransport.js';
 import type { WebSocketLike } from './WebSocketTransport.js';
-import { WS_CLOSE, WS_GUID, WsFrameReader, WsOp, WsViolation, wsClosePayload, wsFrameHeader } from './wsFrames.js';
+import { WS_CLOSE, WS_GUID, WsFrameReader, WsOp, WsViolation, isSendableCloseStatus, wsClosePayload, wsFrameHeader } from './wsFrames.js';
 
 const READ_BUFFER_BYTES = 1024 * 1024;
 /** Longest handshake response read. */
@@ -48,10 +48,13 @@ export class NodeWebSocket implements WebSocketLike {
     this.#reader = new WsFrameReader({ role: 'client', maxPayload }, {
       text: (text) => this.onmessage?.({ data: text }),
       binary: (bytes) => this.onmessage?.({ data: bytes }),
-      ping: (payload) => this.#send(WsOp.Pong, payload),
+      // Pings are answered only while little is queued for the server (RFC 6455 lets pongs be skipped).
+      ping: (payload) => {
+        if (this.#socket.writableLength < 64 * 1024) this.#send(WsOp.Pong, payload);
+      },
       close: (code, reason) => {
         this.#closeEvent = { code, reason };
-        this.#sendClose(code === 1005 ? WS_CLOSE.normal : code, '');
+        this.#sendClose(isSendableCloseStatus(code) ? code : WS_CLOSE.normal, '');
         this.#socket.end();
       },
     });
@@ -143,6 +146,11 @@ export class NodeWebSocket implements WebSocketLike {
       const lines = head.subarray(0, end).toString('latin1').split('\r\n');
       const accept = lines.find((l) => /^sec-websocket-accept:/i.test(l))?.slice(21).trim();
       if (!/^HTTP\/1\.1 101 /.test(lines[0] ?? '')) return this.#refuse(`the server answered ${lines[0]}`);
+      const header = (name: string) => lines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim().toLowerCase();
+      if (header('upgrade') !== 'websocket' || !header('connection')?.split(/\s*,\s*/).includes('upgrade')) {
+        return this.#refuse('a 101 without Upgrade: websocket and Connection: Upgrade');
+      }
+      if (header('sec-websocket-protocol') !== undefined) return this.#refuse('a subprotocol that was not asked for');
       if (accept !== this.#accept) return this.#refuse('a wrong Sec-WebSocket-Accept');
       if (lines.some((l) => /^sec-websocket-extensions:/i.test(l))) return this.#refuse('an extension that was not offered');
       this.readyState = OPEN;
@@ -153,10 +161,11 @@ export class NodeWebSocket implements WebSocketLike {
     try {
       this.#reader.push(bytes);
     } catch (error) {
-      if (!(error instanceof WsViolation)) throw error;
-      this.#closeEvent = { code: error.status, reason: error.message };
-      this.onerror?.(error);
-      this.#sendClose(error.status, error.message);
+      const violation = error instanceof WsViolation ? error
+        : new WsViolation(WS_CLOSE.error, `could not read the message: ${(error as Error).message}`);
+      this.#closeEvent = { code: violation.status, reason: violation.message };
+      this.onerror?.(violation);
+      this.#sendClose(violation.status, violation.message);
       this.#socket.end();
     }
   }

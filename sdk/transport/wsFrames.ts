@@ -35,6 +35,17 @@ export class WsViolation extends Error {
   }
 }
 
+/**
+ * Fragments one message may come in. Each is a buffer until the message ends; without a cap, a flood of
+ * tiny or empty fragments (which count nothing against the size limit) could fill the heap.
+ */
+export const WS_MAX_FRAGMENTS = 1024;
+
+/** `true` for a status an endpoint may put in a close frame (RFC 6455 §7.4). */
+export function isSendableCloseStatus(status: number): boolean {
+  return (status >= 1000 && status <= 1003) || (status >= 1007 && status <= 1011) || (status >= 3000 && status <= 4999);
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** XORs `bytes` in place with `mask`; `phase` is the offset of `bytes[0]` in the frame payload. */
@@ -78,7 +89,12 @@ export function wsFrameHeader(opcode: WsOp, length: number, masked: boolean): Bu
 
 /** A close frame's payload: the status and up to 123 bytes of reason. */
 export function wsClosePayload(status: number, reason: string): Buffer {
-  const text = Buffer.from(reason, 'utf8').subarray(0, 123);
+  // Cut by characters, never inside one: the other end checks the reason is UTF-8.
+  let cut = reason;
+  while (Buffer.byteLength(cut, 'utf8') > 123) cut = cut.slice(0, -1);
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1); // half a surrogate pair
+  const text = Buffer.from(cut, 'utf8');
   const payload = Buffer.allocUnsafe(2 + text.byteLength);
   payload.writeUInt16BE(status, 0);
   payload.set(text, 2);
@@ -199,6 +215,9 @@ export class WsFrameReader {
       if (this.#messageOpcode !== 0) throw new WsViolation(WS_CLOSE.protocol, 'a new message before the last one ended');
     } else {
       throw new WsViolation(WS_CLOSE.protocol, `unknown opcode ${opcode}`);
+    }
+    if (!control && this.#fragments.length >= WS_MAX_FRAGMENTS) {
+      throw new WsViolation(WS_CLOSE.tooBig, `message in over ${WS_MAX_FRAGMENTS} fragments`, ErrorCode.TooLarge);
     }
     if (!control && this.#fragmentBytes + length > this.#o.maxPayload) {
       throw new WsViolation(WS_CLOSE.tooBig, `message over ${this.#o.maxPayload} bytes`, ErrorCode.TooLarge);

@@ -10,6 +10,8 @@ import { test, type TestContext } from 'node:test';
 import type { Session } from '../../sdk/Session.js';
 import { FILE_CHUNK_HEADER_BYTES } from '../../sdk/protocol/fileChunk.js';
 import { unmask } from '../../relay/wsLink.js';
+import { WS_MAX_FRAGMENTS, wsClosePayload } from '../../sdk/transport/wsFrames.js';
+import { isUtf8 } from 'node:buffer';
 import { HOST, assertRelayServes, join, joinMessage, leaveAll, startRelay, until, withTimeout, type TestRelay } from '../helpers.js';
 
 interface Frame {
@@ -36,8 +38,8 @@ class HandWs {
   }
 
   /** Sends `request` (a handshake, or anything else) and resolves with the HTTP response head and the socket. */
-  static async raw(port: number, request: string): Promise<{ head: string; socket: Socket; rest: Buffer }> {
-    const socket = connect(port, HOST);
+  static async raw(port: number, request: string, allowHalfOpen = false): Promise<{ head: string; socket: Socket; rest: Buffer }> {
+    const socket = connect({ port, host: HOST, allowHalfOpen });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     socket.write(request);
     let got = Buffer.alloc(0);
@@ -218,6 +220,13 @@ test('bad WebSocket frames close that connection with the RFC status code; the r
     { label: 'a 2^63-byte length', bytes: () => Buffer.from([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]), status: 1002 },
     { label: 'a 100 MiB length', bytes: () => Buffer.from([0x82, 0xff, 0, 0, 0, 0, 6, 0x40, 0, 0, 1, 2, 3, 4]), status: 1009 },
     { label: 'a close frame with a one-byte body', bytes: () => HandWs.frame(8, Buffer.from([3])), status: 1002 },
+    {
+      // Empty fragments count nothing against the size limit: their number is capped instead.
+      label: `a message in ${WS_MAX_FRAGMENTS + 1} empty fragments`,
+      bytes: () => Buffer.concat([HandWs.frame(2, Buffer.alloc(0), { fin: false }),
+        ...Array.from({ length: WS_MAX_FRAGMENTS }, () => HandWs.frame(0, Buffer.alloc(0), { fin: false }))]),
+      status: 1009,
+    },
   ];
   for (const c of cases) {
     const ws = await HandWs.open(port);
@@ -246,9 +255,17 @@ test('a bad WebSocket handshake gets 400 and a close; the relay serves on', { ti
     HandWs.handshake(randomBytes(16).toString('base64')).replace('GET', 'POST'),
   ];
   for (const request of requests) {
-    const { head, socket } = await HandWs.raw(port, request);
+    // A client that never closes its side: the relay closes the connection itself after the 400.
+    const { head, socket } = await HandWs.raw(port, request, true);
     assert.match(head, /^HTTP\/1\.1 400 /, request.split('\r\n')[0]);
-    await withTimeout(new Promise((resolve) => socket.once('close', resolve)), 3000, 'the close after 400');
+    await withTimeout(new Promise((resolve) => socket.once('end', resolve)), 3000, 'the end after 400');
+    // The relay's side is gone, not only half-closed: what the client still sends is refused.
+    socket.on('error', () => { /* the reset */ });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((r) => setTimeout(r, 100));
+    socket.write('still here?');
+    setTimeout(() => socket.writable && socket.write('still here?'), 200);
+    await withTimeout(closed, 4000, 'the connection gone after 400');
   }
   // A permessage-deflate offer is declined (no Sec-WebSocket-Extensions in the answer) and the link works.
   const { head, socket } = await HandWs.raw(port, HandWs.handshake(undefined, 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n'));
@@ -273,5 +290,15 @@ test('unmask matches the byte-by-byte XOR of RFC 6455 at every alignment, length
         }
       }
     }
+  }
+});
+
+test('a close reason is cut to 123 bytes between characters, never inside one', () => {
+  for (const reason of ['é'.repeat(100), 'x' + '€'.repeat(60), '😀'.repeat(40), 'short']) {
+    const payload = wsClosePayload(1008, reason);
+    assert.ok(payload.byteLength <= 125, `${payload.byteLength} bytes`);
+    assert.equal(payload.readUInt16BE(0), 1008);
+    assert.ok(isUtf8(payload.subarray(2)), 'the reason is whole UTF-8');
+    assert.ok(reason.startsWith(payload.subarray(2).toString('utf8')), 'a prefix of the reason');
   }
 });
