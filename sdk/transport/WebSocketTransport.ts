@@ -1,13 +1,13 @@
 /**
  * The WebSocket transport: control as text messages, media as binary messages (one whole frame each).
- * Works with the browser's `WebSocket` and with the `ws` package in Node.
+ * Works with the browser's `WebSocket` and with lanconf's own Node client (NodeWebSocket.ts).
  * @module
  */
 import { ConnectionError, type LanError, ProtocolError } from '../errors.js';
 import { PacketType, decodeMediaPacket, decodeRelayMessage, encodeControl, type ClientMessage } from '../protocol/index.js';
 import { SENDER_VIDEO_HIGH_WATER, Transport } from './Transport.js';
 
-/** The subset of the WebSocket API the transport uses (browser `WebSocket` and `ws` both have it). */
+/** The subset of the WebSocket API the transport uses (the browser's `WebSocket`, the `ws` package and lanconf's Node client all have it). */
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
@@ -45,8 +45,8 @@ export class WebSocketTransport extends Transport {
   readonly #alloc: (size: number) => Uint8Array;
 
   /**
-   * A transport to the WebSocket `url`; `factory` makes the socket (browser `WebSocket` or `ws`).
-   * `binaryType` is `'arraybuffer'` for browsers; Node's `ws` takes `'nodebuffer'`, which saves a copy per frame.
+   * A transport to the WebSocket `url`; `factory` makes the socket (the browser's `WebSocket`, or lanconf's Node client).
+   * `binaryType` is `'arraybuffer'` for browsers; in Node `'nodebuffer'` hands each message over in the buffer it was read into.
    * `alloc` makes the buffer a file chunk is joined into (Node passes `Buffer.allocUnsafeSlow`: no zeroing).
    */
   constructor(url: string, factory: WebSocketFactory, binaryType = 'arraybuffer',

@@ -71,6 +71,8 @@ export interface Phase {
 export interface LanconfRun {
   transport: FileTransport;
   attempt: number;
+  /** Which of the bench's runs (1…repeats) this was: its baselines ran right beside it. */
+  rep?: number;
   error?: string;
   upload?: Phase;
   download?: Phase;
@@ -92,6 +94,8 @@ export type RawKind = 'copy' | 'copy-stream' | 'copy-sha' | 'copy-ws' | 'serve';
 export interface RawRun {
   kind: RawKind;
   attempt: number;
+  /** Which of the bench's runs (1…repeats) this was. */
+  rep?: number;
   error?: string;
   seconds?: number;
   rate?: number;
@@ -350,29 +354,29 @@ export async function runFilesBench(s: FileSettings, log: (line: string) => void
   try {
     result.expectedSha256 = expectedSha256(s.mib);
     const servePath = join(scratch, 'raw-copy.bin');
-    const raws = async () => {
+    const raws = async (rep: number) => {
       for (const kind of RAW_KINDS) {
         if (kind === 'serve' && !existsSync(servePath)) continue;
-        result.raw.push(...await clean(s, RAW_LABELS[kind], log, (n) => runRaw(kind, s, result.expectedSha256, scratch, n, servePath),
-          (r) => `${f0(r.rate)} MiB/s (${f2(r.seconds)} s), sender CPU ${f0(r.sender?.cpuPct)} %, receiver CPU ${f0(r.receiver?.cpuPct)} %`));
+        result.raw.push(...(await clean(s, RAW_LABELS[kind], log, (n) => runRaw(kind, s, result.expectedSha256, scratch, n, servePath),
+          (r) => `${f0(r.rate)} MiB/s (${f2(r.seconds)} s), sender CPU ${f0(r.sender?.cpuPct)} %, receiver CPU ${f0(r.receiver?.cpuPct)} %`)).map((x) => ({ ...x, rep })));
       }
       rmSync(servePath, { force: true });
     };
-    const lanconfs = async () => {
+    const lanconfs = async (rep: number) => {
       for (const transport of s.transports) {
-        result.lanconf.push(...await clean(s, `lanconf ${transport}`, log, (n) => runLanconf(transport, s, result.expectedSha256, scratch, n),
-          (r) => `upload ${f0(r.upload?.rate)} MiB/s (relay CPU ${f0(r.upload?.relayCpuPct)} %, uploader ${f0(r.upload?.client.cpuPct)} %), download ${f0(r.download?.rate)} MiB/s (relay CPU ${f0(r.download?.relayCpuPct)} %, downloader ${f0(r.download?.client.cpuPct)} %), end to end ${f0(r.e2eRate)} MiB/s; relay RSS ${f0(r.relayStartMiB)} → peak ${f0(Math.max(r.upload?.relayPeakMiB ?? NaN, r.download?.relayPeakMiB ?? NaN))} → ${f0(r.relayEndMiB)} MiB`));
+        result.lanconf.push(...(await clean(s, `lanconf ${transport}`, log, (n) => runLanconf(transport, s, result.expectedSha256, scratch, n),
+          (r) => `upload ${f0(r.upload?.rate)} MiB/s (relay CPU ${f0(r.upload?.relayCpuPct)} %, uploader ${f0(r.upload?.client.cpuPct)} %), download ${f0(r.download?.rate)} MiB/s (relay CPU ${f0(r.download?.relayCpuPct)} %, downloader ${f0(r.download?.client.cpuPct)} %), end to end ${f0(r.e2eRate)} MiB/s; relay RSS ${f0(r.relayStartMiB)} → peak ${f0(Math.max(r.upload?.relayPeakMiB ?? NaN, r.download?.relayPeakMiB ?? NaN))} → ${f0(r.relayEndMiB)} MiB`)).map((x) => ({ ...x, rep })));
       }
     };
     for (let rep = 1; rep <= s.repeats; rep++) {
       // Every other run the other way round, so that neither side always comes first after a pause or after the other.
       log(`run ${rep} of ${s.repeats}${rep % 2 === 0 ? ' (lanconf first)' : ''}`);
       if (rep % 2 === 0) {
-        await lanconfs();
-        await raws();
+        await lanconfs(rep);
+        await raws(rep);
       } else {
-        await raws();
-        await lanconfs();
+        await raws(rep);
+        await lanconfs(rep);
       }
     }
   } catch (error) {
@@ -434,15 +438,31 @@ function flat(run: LanconfRun): boolean {
 
 const transportLabel = (t: FileTransport) => (t === 'native' ? 'lanconf, native TCP' : 'lanconf, WebSocket');
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+/**
+ * lanconf ÷ a baseline, run by run: each counted lanconf run against the counted baseline of the same
+ * run of the bench (they ran back to back, so the VM's drift from one run to the next cancels out).
+ * The budget is judged on the median; min and max show the spread.
+ */
+export function pairedRatios(
+  r: FilesResult, l: { runs: LanconfRun[] }, kind: RawKind, dir: 'upload' | 'download',
+): { median: number; min: number; max: number; n: number } {
+  const baselines = counted(r.raw.filter((x) => x.kind === kind), r.settings.maxForeign).runs;
+  const xs = l.runs.flatMap((run) => {
+    const base = baselines.filter((b) => b.rep === run.rep).at(-1);
+    const x = ratio(run[dir]?.rate ?? NaN, base?.rate ?? NaN);
+    return Number.isFinite(x) ? [x] : [];
+  });
+  return { median: median(xs), min: xs.length ? Math.min(...xs) : NaN, max: xs.length ? Math.max(...xs) : NaN, n: xs.length };
+}
+
 const verdict = (x: number) => (Number.isFinite(x) ? (x >= FILES_BUDGET.minRatio ? 'met' : '**not met**') : 'not measured');
 
 /** The verdicts, for run.ts's summary lines. */
 export function filesBudgetLines(r: FilesResult): string[] {
   const sum = filesSummary(r);
-  const raw = sum.raw.copy.rate;
   return sum.lanconf.map((l) => {
-    const up = ratio(l.upload, raw);
-    const down = ratio(l.download, raw);
+    const up = pairedRatios(r, l, 'copy', 'upload').median;
+    const down = pairedRatios(r, l, 'copy', 'download').median;
     const mem = l.runs.length ? (l.runs.every(flat) ? 'flat' : 'NOT flat') : 'not measured';
     return `Budget, files, ${transportLabel(l.transport)}: upload ${r2(up)} × raw ${up >= FILES_BUDGET.minRatio ? 'met' : 'NOT met'}, download ${r2(down)} × raw ${down >= FILES_BUDGET.minRatio ? 'met' : 'NOT met'}, relay memory ${mem}`;
   });
@@ -525,7 +545,9 @@ export function renderFilesSection(r: FilesResult): string {
   L.push('  slower, so it is shown but not used as the yardstick (it would flatter lanconf). A C `read`/`write` loop with 1 MiB buffers');
   L.push('  is faster still: the yardstick is what Node itself can do, not the machine\'s limit. The copy runs once plain and once with SHA-256 on both');
   L.push('  ends, which is what an upload does (the SDK hashes what it sends, the relay what it stores). The *ratio* is lanconf ÷ the plain');
-  L.push('  raw copy (the DESIGN budget) and, in brackets, ÷ the copy with SHA-256. A last baseline has the shape of a download: the file');
+  L.push('  raw copy (the DESIGN budget) and, in brackets, ÷ the copy with SHA-256, taken run by run (each lanconf run against the');
+  L.push('  baseline of the same run, done back to back with it) and then the median of those, so that the VM drifting between');
+  L.push('  runs cancels out; the budget table shows the spread of the runs too. A last baseline has the shape of a download: the file');
   L.push('  the raw copy wrote, read 1 MiB at a time (`readSync`) into a socket; the receiver hashes every byte and checks it. And a');
   L.push('  raw WebSocket copy shows what WebSocket costs with the usual library: the same bytes over one WebSocket (`ws` on both ends;');
   L.push('  the relay and the Node SDK have their own frame code, see docs/architecture.md; 256 KiB binary messages, unmasked like the SDK\'s), each written with `fs.writeSync`.');
@@ -543,8 +565,6 @@ export function renderFilesSection(r: FilesResult): string {
   L.push('');
   L.push('### Throughput');
   L.push('');
-  const raw = sum.raw.copy.rate;
-  const rawSha = sum.raw['copy-sha'].rate;
   L.push('| Path | Upload MiB/s | Download MiB/s | End to end MiB/s | Upload ÷ raw copy (÷ raw with SHA-256) | Download ÷ raw copy (÷ raw with SHA-256) | Download ÷ raw download shape |');
   L.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const l of sum.lanconf) {
@@ -553,7 +573,7 @@ export function renderFilesSection(r: FilesResult): string {
       L.push(`| ${transportLabel(l.transport)} | failed: ${e.replace(/\|/g, '/').slice(0, 200)} | | | | | |`);
       continue;
     }
-    L.push(`| ${transportLabel(l.transport)}${mark(l.disturbed)} | **${f0(l.upload)}** | **${f0(l.download)}** | ${f0(l.e2e)} | **${r2(ratio(l.upload, raw))}** (${r2(ratio(l.upload, rawSha))}) | **${r2(ratio(l.download, raw))}** (${r2(ratio(l.download, rawSha))}) | ${f2(ratio(l.download, sum.raw.serve.rate))} |`);
+    L.push(`| ${transportLabel(l.transport)}${mark(l.disturbed)} | **${f0(l.upload)}** | **${f0(l.download)}** | ${f0(l.e2e)} | **${r2(pairedRatios(r, l, 'copy', 'upload').median)}** (${r2(pairedRatios(r, l, 'copy-sha', 'upload').median)}) | **${r2(pairedRatios(r, l, 'copy', 'download').median)}** (${r2(pairedRatios(r, l, 'copy-sha', 'download').median)}) | ${f2(ratio(l.download, sum.raw.serve.rate))} |`);
   }
   for (const kind of RAW_KINDS) {
     const x = sum.raw[kind];
@@ -564,17 +584,19 @@ export function renderFilesSection(r: FilesResult): string {
   L.push('');
   L.push('DESIGN.md: *file transfer on loopback: at least half the speed of a raw TCP copy, memory flat whatever the file size.*');
   L.push('');
-  L.push('| Transport | Upload ≥ 0.5 × raw | Download ≥ 0.5 × raw | Relay memory flat (start → peak → end MiB) | Verdict |');
+  L.push('| Transport | Upload ≥ 0.5 × raw: median (runs min–max) | Download ≥ 0.5 × raw: median (runs min–max) | Relay memory flat (start → peak → end MiB) | Verdict |');
   L.push('|---|---|---|---|---|');
   for (const l of sum.lanconf) {
-    const up = ratio(l.upload, raw);
-    const down = ratio(l.download, raw);
+    const pu = pairedRatios(r, l, 'copy', 'upload');
+    const pd = pairedRatios(r, l, 'copy', 'download');
+    const up = pu.median;
+    const down = pd.median;
     const isFlat = l.runs.length > 0 && l.runs.every(flat);
     const first = l.runs[0];
     const peak = first ? Math.max(first.upload?.relayPeakMiB ?? NaN, first.download?.relayPeakMiB ?? NaN) : NaN;
     const memText = first ? `${isFlat ? 'met' : '**not met**'} (${f0(first.relayStartMiB)} → ${f0(peak)} → ${f0(first.relayEndMiB)})` : 'not measured';
     const all = Number.isFinite(up) && Number.isFinite(down) && up >= FILES_BUDGET.minRatio && down >= FILES_BUDGET.minRatio && isFlat;
-    L.push(`| ${transportLabel(l.transport)}${mark(l.disturbed)} | ${r2(up)}: ${verdict(up)} | ${r2(down)}: ${verdict(down)} | ${memText} | ${all ? 'met' : '**not met**'} |`);
+    L.push(`| ${transportLabel(l.transport)}${mark(l.disturbed)} | ${r2(up)} (${r2(pu.min)}–${r2(pu.max)}): ${verdict(up)} | ${r2(down)} (${r2(pd.min)}–${r2(pd.max)}): ${verdict(down)} | ${memText} | ${all ? 'met' : '**not met**'} |`);
   }
   L.push('');
   L.push('### Memory and CPU');
