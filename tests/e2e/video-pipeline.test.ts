@@ -2,7 +2,7 @@
 // JPEG, MediaStreamTrackProcessor and <video>+canvas capture) → VideoRenderer → <canvas>/<video>.
 // The harness (tests/e2e/video-harness.ts) runs in the page, bundled by esbuild into dist/dev/.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import sharp from 'sharp';
@@ -102,8 +102,17 @@ describe('browser video pipeline (headless Chromium)', { skip: hasChromium ? fal
     browser = await launchBrowser(['--js-flags=--expose-gc']);
     page = await browser.open(`${relay.url}/`);
     page.on('console', (message) => {
-      if (/garbage collected without being closed/i.test(message.text())) frameLeaks.push(message.text());
+      if (/garbage collected without being closed/i.test(message.text())) frameLeaks.push(`${message.text()} (after: ${lastTest})`);
     });
+  });
+
+  // A collection after each test, so that a leaked VideoFrame is reported next to the pipeline that
+  // dropped it (the warning comes when the frame is collected, which may be tests later otherwise).
+  let lastTest = '(set-up)';
+  afterEach(async (t) => {
+    lastTest = t.name;
+    await page.evaluate('globalThis.gc?.()');
+    await new Promise((resolve) => setTimeout(resolve, 200));
   });
 
   after(async () => {
