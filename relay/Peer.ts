@@ -23,6 +23,8 @@ export interface RelayTrack {
   muted: boolean;
   /** When the last key-frame request went to the publisher (ms). */
   lastKeyFrameRequest: number;
+  /** A request held back by the interval, sent when it is over. @internal */
+  keyFrameTimer?: ReturnType<typeof setTimeout> | undefined;
   /** Video only: the smallest transit time (arrival − capture, µs) seen lately, the baseline for staleness. @internal */
   transit?: TransitBaseline;
 }
@@ -118,6 +120,8 @@ export class Peer {
   /** UDP bytes handed to the socket and not yet sent. */
   udpInflight = 0;
   readonly tracks = new Map<string, RelayTrack>();
+  /** Other participants' tracks this peer paused (`subscription`): none of their frames are sent to it. */
+  readonly paused = new Set<string>();
   lastHeard = Date.now();
   readonly stats: PeerStats = { controlIn: 0, framesIn: 0, framesOut: 0, bytesOut: 0, videoDropped: 0, errorsSent: 0, forgedDropped: 0, staleDropped: 0 };
   readonly #host: PeerHost;
@@ -193,6 +197,7 @@ export class Peer {
       this.tracks.set(track.id, track);
     }
     old.tracks.clear();
+    for (const trackId of old.paused) this.paused.add(trackId);
     this.lastChatSeq = old.lastChatSeq;
     for (const [seq, id] of old.chatAcks) this.chatAcks.set(seq, id);
     this.#chatTokens = old.#chatTokens;
@@ -298,6 +303,11 @@ export class Peer {
     this.stats.bytesOut += frame.bytes.byteLength;
     if (this.udp) this.#host.sendUdp(this, frame.fragments(this.udpPayloadSize));
     else this.link.sendBinary(frame.bytes);
+  }
+
+  /** Sends this peer none of `trackId`'s video until its next key frame (it could not decode what comes before). @internal */
+  waitForKeyFrame(trackId: string): void {
+    this.#needsKeyFrame.add(trackId);
   }
 
   /** Drops UDP frames not whole within 2 s, even when no new frame comes to trigger it. @internal */
@@ -406,6 +416,9 @@ export class Peer {
         return;
       case 'keyFrameRequest':
         room.keyFrameRequest(this, message.trackId);
+        return;
+      case 'subscription':
+        room.subscription(this, message.trackId, message.paused);
         return;
       case 'fileUpload':
         void this.#host.files?.upload(this, message);

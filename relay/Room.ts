@@ -78,6 +78,7 @@ export class Room {
     for (const track of peer.tracks.values()) {
       this.broadcast({ type: 'trackUnpublished', trackId: track.id, participantId: peer.id });
     }
+    for (const other of this.#peers.values()) for (const track of peer.tracks.values()) other.paused.delete(track.id);
     peer.tracks.clear();
     this.broadcast({ type: 'participantLeft', participantId: peer.id, reason });
     if (this.#peers.size === 0) this.#host.roomEmpty(this);
@@ -117,6 +118,7 @@ export class Room {
       peer.sendError(new RelayError(ErrorCode.UnknownTrack, `track ${trackId} is not yours`));
       return;
     }
+    for (const other of this.#peers.values()) other.paused.delete(trackId);
     this.broadcast({ type: 'trackUnpublished', trackId, participantId: peer.id });
   }
 
@@ -178,10 +180,55 @@ export class Room {
     peer.sendError(new RelayError(ErrorCode.UnknownTrack, `no track ${trackId} in this meeting`));
   }
 
-  /** Asks the publisher of `track` for a key frame, at most once per interval unless `force`. */
+  /**
+   * Handles `subscription`: `peer` stops (or starts again) receiving someone else's track. Resuming a video
+   * track asks its publisher for a key frame (rate-limited like a `keyFrameRequest`), so the subscriber can
+   * decode again; the subscriber's own key-frame requests cover a request the limit swallowed.
+   */
+  subscription(peer: Peer, trackId: string, paused: boolean): void {
+    const track = this.#track(trackId);
+    if (!track || track.owner === peer) {
+      peer.sendError(new RelayError(ErrorCode.UnknownTrack, track ? `track ${trackId} is your own` : `no track ${trackId} in this meeting`));
+      return;
+    }
+    if (paused) {
+      peer.paused.add(trackId);
+      return;
+    }
+    if (!peer.paused.delete(trackId) || !isVideoKind(track.kind)) return;
+    // What comes before the next key frame could not be decoded: the relay holds it back.
+    peer.waitForKeyFrame(trackId);
+    this.requestKeyFrame(track);
+  }
+
+  #track(trackId: string): RelayTrack | undefined {
+    for (const other of this.#peers.values()) {
+      const track = other.tracks.get(trackId);
+      if (track) return track;
+    }
+    return undefined;
+  }
+
+  /**
+   * Asks the publisher of `track` for a key frame, at most once per interval unless `force`; a request
+   * within the interval is sent once when it is over (whoever asked is still waiting), not dropped.
+   */
   requestKeyFrame(track: RelayTrack, force = false): void {
     const now = Date.now();
-    if (!force && now - track.lastKeyFrameRequest < this.#host.keyFrameInterval) return;
+    const wait = track.lastKeyFrameRequest + this.#host.keyFrameInterval - now;
+    if (!force && wait > 0) {
+      track.keyFrameTimer ??= setTimeout(() => {
+        track.keyFrameTimer = undefined;
+        // Still published, by someone still here.
+        if (!this.#closed && this.#peers.get(track.owner.id) === track.owner && track.owner.tracks.get(track.id) === track) {
+          this.requestKeyFrame(track);
+        }
+      }, wait);
+      track.keyFrameTimer.unref?.();
+      return;
+    }
+    clearTimeout(track.keyFrameTimer);
+    track.keyFrameTimer = undefined;
     track.lastKeyFrameRequest = now;
     track.owner.send({ type: 'keyFrameRequest', trackId: track.id });
   }
@@ -198,7 +245,7 @@ export class Room {
         return list;
       },
     };
-    for (const peer of this.#peers.values()) if (peer !== from) peer.sendMedia(frame);
+    for (const peer of this.#peers.values()) if (peer !== from && !peer.paused.has(track.id)) peer.sendMedia(frame);
   }
 
   /** Closes every peer (relay shutdown). */

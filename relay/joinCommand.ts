@@ -13,6 +13,7 @@ import { LanError } from '../sdk/errors.js';
 import { formatSize } from '../sdk/files/format.js';
 import { joinMeeting, type NodeJoinOptions } from '../sdk/node.js';
 import type { Session } from '../sdk/Session.js';
+import type { RemoteTrack } from '../sdk/Track.js';
 import {
   listAllDevices, playSpeaker, shareCamera, shareMicrophone, shareScreen, type CaptureShare, type SpeakerOutput,
 } from './capture/index.js';
@@ -55,9 +56,10 @@ interface Out {
 const clock = (ts: number) => new Date(ts).toTimeString().slice(0, 5);
 
 /** Starts each requested share in `session`; reports each failure; returns what runs. */
-async function startShares(session: Session, wanted: Partial<Record<ShareName, string>>, out: Out): Promise<{ running: Running[]; failed: number }> {
+async function startShares(session: Session, wanted: Partial<Record<ShareName, string>>, out: Out): Promise<{ running: Running[]; failed: number; playing: boolean }> {
   const running: Running[] = [];
   let failed = 0;
+  let playing = false;
   const opts = (device: string | undefined) => (device ? { device } : {});
   const starts: Record<ShareName, (device: string | undefined) => Promise<Running>> = {
     screen: (d) => shareScreen(session, opts(d)),
@@ -75,13 +77,14 @@ async function startShares(session: Session, wanted: Partial<Record<ShareName, s
         if (e) out.error(`${name} stopped: ${e.message}`);
       });
       running.push(share);
+      if (name === 'speaker') playing = true;
       out.line(name === 'speaker' ? 'Playing the meeting\'s audio.' : `Sharing ${name === 'mic' ? 'the microphone' : `the ${name}`}.`);
     } catch (error) {
       failed++;
       out.error(`Cannot share ${name === 'mic' ? 'the microphone' : `the ${name}`}: ${(error as Error).message}`);
     }
   }
-  return { running, failed };
+  return { running, failed, playing };
 }
 
 /** Prints the meeting's life: who is there, who comes and goes, the chat, shared files. */
@@ -101,6 +104,18 @@ function narrate(session: Session, out: Out): void {
     if (state === 'reconnecting') out.line('Connection lost; reconnecting…');
     else if (state === 'connected') out.line('Reconnected.');
   });
+}
+
+/**
+ * Receives only what this host uses: it shows no video, and plays audio only with a running speaker.
+ * Every other remote track, present or to come, is paused at the relay, which then sends none of it here.
+ */
+function receiveOnlyUsed(session: Session, playsAudio: boolean): void {
+  const choose = (track: RemoteTrack) => {
+    if (track.kind !== 'microphone' || !playsAudio) track.pause();
+  };
+  for (const track of session.tracks.values()) choose(track);
+  session.on('trackPublished', choose);
 }
 
 /**
@@ -187,6 +202,7 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
       narrate(session, out);
       const started = await startShares(session, wanted, out);
       running = started.running;
+      receiveOnlyUsed(session, started.playing);
       if (first && started.failed > 0 && started.running.length === 0) {
         out.error('Nothing could be shared.');
         await session.leave();

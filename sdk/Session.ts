@@ -78,6 +78,15 @@ export interface JoinOptions {
    */
   fallbacks?: MediaFallbacks;
   /**
+   * Receive a remote video only while it is shown: a camera or screen track attached to no element
+   * (`remoteTrack.attach`) is paused at the relay, which then sends this client none of its frames, and
+   * is received again, from a key frame, once attached. Saves the network and the decoding of videos
+   * nobody sees (tiles on another page of a grid). Default `true` in a browser (where `attach` exists);
+   * set `false` to get every track's `frame` events without attaching it. `remoteTrack.pause()` and
+   * `resume()` work either way.
+   */
+  pauseUnseenVideo?: boolean;
+  /**
    * After a dropped connection, keep trying to get back in (as the same participant) for this long (ms)
    * before the session closes. Default 30000; 0 closes at once. A relay that shut down or restarted ends
    * the session: join again.
@@ -290,9 +299,10 @@ export class Session extends TypedEmitter<SessionEvents> {
       publishWith: (kind, codec, muted, make) => this.#publishWith(kind, codec, muted, make),
       activeSpeakerChanged: (id) => this.emit('activeSpeaker', id),
       audioStateChanged: (state) => this.emit('audioStateChanged', state),
-    }, fallbacks);
+    }, fallbacks, options.pauseUnseenVideo ?? typeof document !== 'undefined');
     this.#remoteTrackHost = {
       requestKeyFrame: (trackId) => this.#send({ type: 'keyFrameRequest', trackId }),
+      setPaused: (trackId, paused) => this.#send({ type: 'subscription', trackId, paused }),
       renderer: (track) => this.#media.renderer(track),
     };
     for (const info of welcome.participants) this.#addParticipant(info, false);
@@ -579,6 +589,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     }
     for (const id of theirs.keys()) this.#send({ type: 'unpublish', trackId: id });
     for (const track of this.local.tracks.values()) track.requestKeyFrame();
+    // The same for pauses of others' tracks (the relay keeps them over a resume, but one made meanwhile was lost).
+    for (const track of this.#tracks.values()) track.resync();
   }
 
   #close(error: LanError | undefined): void {

@@ -230,6 +230,8 @@ export interface TrackRenderer {
 /** What a remote track needs from its session. @internal */
 export interface RemoteTrackHost {
   requestKeyFrame(trackId: string): void;
+  /** Tells the relay to stop (or start again) forwarding the track to us. */
+  setPaused(trackId: string, paused: boolean): void;
   /** The renderer for this track (browser sessions only). */
   renderer?(track: RemoteTrack): TrackRenderer;
 }
@@ -247,6 +249,14 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
   #ended = false;
   #framesReceived = 0;
   readonly #host: RemoteTrackHost;
+  /** Paused by {@link pause}. */
+  #pausedByApp = false;
+  /** Paused because its renderer has no element left to draw into. */
+  #pausedUnseen = false;
+  /** The state last told to the relay. */
+  #pausedAtRelay = false;
+  /** Was ever paused: the relay may hold a pause this client's last word on it did not reach. */
+  #everPaused = false;
 
   /** @internal */
   constructor(host: RemoteTrackHost, info: { id: string; participantId: string; kind: TrackKind; codec: Codec; muted: boolean }) {
@@ -282,6 +292,59 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
   /** Asks the publisher for a key frame (through the relay, which rate-limits it). */
   requestKeyFrame(): void {
     if (!this.#ended) this.#host.requestKeyFrame(this.id);
+  }
+
+  /**
+   * `true` while the relay is asked to send none of this track's frames: after {@link pause}, or in a
+   * browser while the video has been detached from every element it was attached to.
+   */
+  get paused(): boolean {
+    return this.#pausedByApp || this.#pausedUnseen;
+  }
+
+  /**
+   * Stops receiving this track until {@link resume}: the relay forwards none of its frames to you, which
+   * spares its sending, the network and your decoding (a video tile scrolled out of view, a recorder that
+   * wants only the audio). Everyone else still gets it. No `frame` events come meanwhile.
+   *
+   * In a browser this happens by itself for video: detaching a track from the last element it was
+   * attached to pauses it, attaching it again resumes it.
+   */
+  pause(): void {
+    this.#pausedByApp = true;
+    this.#sync();
+  }
+
+  /**
+   * Receives this track again after {@link pause}. Video starts again at a key frame: the relay asks the
+   * publisher for one and holds back what comes before it.
+   */
+  resume(): void {
+    this.#pausedByApp = false;
+    this.#sync();
+  }
+
+  /** A renderer lost its last element (`true`) or got one (`false`). @internal */
+  setUnseen(unseen: boolean): void {
+    this.#pausedUnseen = unseen;
+    this.#sync();
+  }
+
+  /** Tells the relay again after a reconnection (it may have missed a change made meanwhile). @internal */
+  resync(): void {
+    if (this.#ended) return;
+    // A track never paused needs no word: the relay forwards everything unless told otherwise.
+    if (!this.#everPaused) return;
+    this.#pausedAtRelay = this.paused;
+    this.#host.setPaused(this.id, this.#pausedAtRelay);
+  }
+
+  #sync(): void {
+    const paused = this.paused;
+    if (this.#ended || paused === this.#pausedAtRelay) return;
+    this.#pausedAtRelay = paused;
+    if (paused) this.#everPaused = true;
+    this.#host.setPaused(this.id, paused);
   }
 
   /**

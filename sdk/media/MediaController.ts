@@ -64,6 +64,8 @@ const AUDIO_PREFERENCE: readonly Codec[] = ['opus', 'pcm16'];
 export class MediaController {
   readonly #host: MediaHost;
   readonly #fallbacks: MediaFallbacks;
+  /** Pause remote videos that no element shows (JoinOptions.pauseUnseenVideo). */
+  readonly #pauseUnseenVideo: boolean;
   readonly #tracks = new Set<LocalMediaTrack>();
   readonly #renderers = new Map<string, VideoRenderer>();
   readonly #speaker: SpeakerDetector;
@@ -73,9 +75,10 @@ export class MediaController {
   #speakerTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  constructor(host: MediaHost, fallbacks: MediaFallbacks) {
+  constructor(host: MediaHost, fallbacks: MediaFallbacks, pauseUnseenVideo = false) {
     this.#host = host;
     this.#fallbacks = fallbacks;
+    this.#pauseUnseenVideo = pauseUnseenVideo;
     this.#speaker = new SpeakerDetector();
     this.#speaker.on('changed', (id) => host.activeSpeakerChanged(id));
   }
@@ -159,6 +162,8 @@ export class MediaController {
     if (!renderer) {
       renderer = new VideoRenderer(track, { fallbacks: this.#fallbacks });
       renderer.on('keyFrameNeeded', () => track.requestKeyFrame());
+      // A video shown nowhere is paused at the relay, and received again once shown.
+      if (this.#pauseUnseenVideo) renderer.on('targets', (count) => track.setUnseen(count === 0));
       track.once('ended', () => this.#dropRenderer(track.id));
       this.#renderers.set(track.id, renderer);
     }
@@ -172,7 +177,15 @@ export class MediaController {
 
   /** A remote track appeared (published, or present at join). */
   remoteTrackAdded(track: RemoteTrack): void {
-    if (track.kind !== 'microphone') return;
+    if (track.kind !== 'microphone') {
+      // Not shown anywhere unless attached by now (a `trackPublished` listener attaching at once is in time).
+      if (this.#pauseUnseenVideo) {
+        queueMicrotask(() => {
+          if (!track.ended && !this.#renderers.get(track.id)?.targets) track.setUnseen(true);
+        });
+      }
+      return;
+    }
     track.on('frame', (frame) => this.#speaker.update(track.participantId, frame.audioLevel, frame.voice, performance.now()));
     track.once('ended', () => this.#speaker.remove(track.participantId));
     // A speaker who stops sending altogether (mute) must lose the floor without a packet to say so.

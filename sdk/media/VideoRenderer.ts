@@ -23,6 +23,8 @@ export type VideoRendererEvents = {
    * every 500 ms while the renderer waits.
    */
   keyFrameNeeded: [];
+  /** An element was attached or detached: how many the renderer draws into now. */
+  targets: [count: number];
 };
 
 /**
@@ -231,6 +233,7 @@ export class VideoRenderer extends TypedEmitter<VideoRendererEvents> {
       video.play().catch(() => {
         // Muted inline video may autoplay everywhere; `autoplay` retries once the page is visible.
       });
+      this.emit('targets', this.targets);
       return;
     }
     const canvas = element as HTMLCanvasElement;
@@ -238,14 +241,24 @@ export class VideoRenderer extends TypedEmitter<VideoRendererEvents> {
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new TypeError('the canvas already has a non-2D context');
     this.#canvases.set(canvas, ctx);
+    this.emit('targets', this.targets);
   }
 
   /** Stops showing the video in `element`. */
   detach(element: VideoRenderTarget): void {
-    if (this.#canvases.delete(element as HTMLCanvasElement)) return;
+    if (this.#canvases.delete(element as HTMLCanvasElement)) {
+      this.emit('targets', this.targets);
+      return;
+    }
     const video = element as HTMLVideoElement;
     if (!this.#videos.delete(video)) return;
     if (this.#feed && video.srcObject === this.#feed.stream) video.srcObject = null;
+    this.emit('targets', this.targets);
+  }
+
+  /** How many elements (canvases and videos) the renderer draws into now. */
+  get targets(): number {
+    return this.#canvases.size + this.#videos.size;
   }
 
   /** Detaches every element. */

@@ -67,6 +67,7 @@ const clientSchemas = {
   mute: z.object({ type: z.literal('mute'), trackId: id, muted: z.boolean() }),
   chat: z.object({ type: z.literal('chat'), text: z.string().min(1, 'must not be empty').max(100_000), seq: uint }),
   keyFrameRequest: z.object({ type: z.literal('keyFrameRequest'), trackId: id }),
+  subscription: z.object({ type: z.literal('subscription'), trackId: id, paused: z.boolean() }),
   // File names are checked by the relay (LAN_ERR_BAD_NAME), not here: a clear answer beats a schema error.
   fileUpload: z.object({ type: z.literal('fileUpload'), requestId, name: z.string().max(100_000), size: uint, uploadId: id.optional() }),
   fileUploadEnd: z.object({ type: z.literal('fileUploadEnd'), uploadId: id, sha256 }),

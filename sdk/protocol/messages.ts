@@ -121,6 +121,16 @@ export interface ChatSendMessage {
 }
 /** Ask the publisher of a track for a key frame. */
 export interface KeyFrameRequestMessage { type: 'keyFrameRequest'; /** Someone else's track. */ trackId: string }
+/**
+ * Stop (`paused: true`) or start again receiving someone else's track: the relay forwards a paused
+ * track's frames to nobody who paused it. Resuming a video track asks its publisher for a key frame.
+ */
+export interface SubscriptionMessage {
+  type: 'subscription';
+  /** Someone else's track in the meeting. */
+  trackId: string;
+  paused: boolean;
+}
 
 /**
  * Start (or, with `uploadId`, resume) sharing a file; answered with `fileUploadReady` (or an `error`
@@ -159,7 +169,7 @@ export interface FileCancelMessage { type: 'fileCancel'; transferId: string }
 /** Any message a client sends to the relay. */
 export type ClientMessage =
   | JoinMessage | LeaveMessage | PingMessage | PublishMessage | UnpublishMessage | MuteMessage | ChatSendMessage
-  | KeyFrameRequestMessage | FileUploadMessage | FileUploadEndMessage | FileDownloadMessage | FileAckMessage
+  | KeyFrameRequestMessage | SubscriptionMessage | FileUploadMessage | FileUploadEndMessage | FileDownloadMessage | FileAckMessage
   | FileCancelMessage;
 
 // ---- relay → client -------------------------------------------------------------------------

@@ -180,7 +180,7 @@ export async function playout(options: {
   player.on('undecodable', (id, codec) => undecodable.push(`${id}:${codec}`));
   player.on('error', (e) => errors.push(e.message));
   await player.start();
-  const remote = new RemoteTrack({ requestKeyFrame() {} }, { id: 'track-1', participantId: 'alice', kind: 'microphone', codec: options.codec, muted: false });
+  const remote = new RemoteTrack({ requestKeyFrame() {}, setPaused() {} }, { id: 'track-1', participantId: 'alice', kind: 'microphone', codec: options.codec, muted: false });
   player.addTrack(remote);
 
   let toneContext: AudioContext | undefined;

@@ -211,6 +211,72 @@ describe('browser media through the relay', { skip: !hasChromium && !process.env
     await until(async () => (await framesOf(b, aId, 'camera')) > atMute + 5, 'frames after unmute', 5000);
   });
 
+  test('a remote video detached from its last element is paused at the relay; attached again it resumes from a key frame and renders', async () => {
+    const a = await browser.open(relay.url);
+    const b = await browser.open(relay.url);
+    const aId = await joinFromPage(a, { meeting: 'Unseen', name: 'Ana', microphone: false });
+    const bId = await joinFromPage(b, { meeting: 'Unseen', name: 'Ben', microphone: false, camera: false });
+    await until(async () => (await canvasInfo(b, aId))?.width === 640, 'Ana rendered on Ben\'s page', 15_000);
+    const trackOf = (page: Page) => page.evaluate((id) => {
+      const s = (window as unknown as { session: { tracks: Map<string, { participantId: string; kind: string; paused: boolean; id: string }> } }).session;
+      const t = [...s.tracks.values()].find((x) => x.participantId === id && x.kind === 'camera')!;
+      return { id: t.id, paused: t.paused };
+    }, aId);
+    const { id: trackId } = await trackOf(b);
+    const peer = () => relay.relay.rooms.get('Unseen')!.peers.get(bId)!;
+
+    // Detach the canvas (a tile scrolled away): the track pauses, the relay stops sending it to Ben.
+    await b.evaluate((id) => {
+      const s = (window as unknown as { session: { tracks: Map<string, { detach(el: HTMLCanvasElement): void }> } }).session;
+      s.tracks.get(id)!.detach(document.querySelector<HTMLCanvasElement>(`canvas[data-track="${id}"]`)!);
+    }, trackId);
+    assert.equal((await trackOf(b)).paused, true, 'the track reports paused');
+    await until(() => peer().paused.has(trackId), 'the relay has Ben\'s pause', 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    const atPause = await framesOf(b, aId, 'camera');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok((await framesOf(b, aId, 'camera')) - atPause <= 1, 'no frames reach Ben while nothing shows the video');
+
+    // A new canvas: received again, decoded from a key frame, drawn.
+    await b.evaluate((id) => {
+      const s = (window as unknown as { session: { tracks: Map<string, { attach(el: HTMLCanvasElement): void }> } }).session;
+      const canvas = document.createElement('canvas');
+      canvas.dataset.participant = 'again';
+      canvas.dataset.kind = 'camera';
+      document.body.append(canvas);
+      s.tracks.get(id)!.attach(canvas);
+    }, trackId);
+    assert.equal((await trackOf(b)).paused, false, 'attached again: not paused');
+    await until(() => !peer().paused.has(trackId), 'the relay forwards again', 5000);
+    await until(async () => (await canvasInfo(b, 'again'))?.width === 640, 'the video renders in the new canvas', 10_000);
+    assert.ok(((await canvasInfo(b, 'again'))?.colours ?? 0) > 3, 'a real picture, not a blank canvas');
+  });
+
+  test('a remote video never attached is not received (pauseUnseenVideo), unless the page turns that off', async () => {
+    const a = await browser.open(relay.url);
+    const aId = await joinFromPage(a, { meeting: 'Never', name: 'Ana', microphone: false });
+    // Two pages that attach nothing: one with the default, one with pauseUnseenVideo: false.
+    const joinBare = (page: Page, name: string, pauseUnseenVideo?: boolean) => page.evaluate(async (n, p) => {
+      const lanconf = await import('/dist/browser/lanconf.js' as string);
+      const s = await lanconf.joinMeeting({ url: location.origin, meeting: 'Never', name: n, ...(p === undefined ? {} : { pauseUnseenVideo: p }) });
+      (window as unknown as Record<string, unknown>).session = s;
+      return s.local.id as string;
+    }, name, pauseUnseenVideo);
+    const b = await browser.open(relay.url);
+    const c = await browser.open(relay.url);
+    const bId = await joinBare(b, 'Ben');
+    const cId = await joinBare(c, 'Cy', false);
+    const trackId = await a.evaluate(() => (window as unknown as { local: { camera: { id: string } } }).local.camera.id);
+    const peers = relay.relay.rooms.get('Never')!.peers;
+    await until(() => peers.get(bId)!.paused.has(trackId), 'Ben, who shows nothing, has Ana\'s camera paused', 5000);
+    await until(async () => (await framesOf(c, aId, 'camera')) > 10, 'Cy (pauseUnseenVideo: false) gets the frames unattached', 10_000);
+    assert.equal(peers.get(cId)!.paused.size, 0, 'Cy paused nothing');
+    const atB = await framesOf(b, aId, 'camera');
+    await new Promise((r) => setTimeout(r, 800));
+    assert.ok((await framesOf(b, aId, 'camera')) - atB <= 1, 'Ben receives none');
+    assert.equal(await b.evaluate((id) => (window as unknown as { session: { tracks: Map<string, { paused: boolean }> } }).session.tracks.get(id)!.paused, trackId), true);
+  });
+
   test('a screen share arrives as a screen track beside the camera', async () => {
     const a = await browser.open(relay.url);
     const b = await browser.open(relay.url);

@@ -22,6 +22,7 @@ test('join: presence and chat both ways, a new session after the relay restarts,
   const ana = await join(relay.url, 'Room 1', 'Ana');
   sessions.push(ana);
   await ana.chat.send('before the kiosk came');
+  const mic = await ana.publish({ kind: 'microphone', codec: 'opus' });
 
   const cli = runJoin(t, [relay.url, '--meeting', 'Room 1', '--name', 'Kiosk']);
   await cli.waitFor(/Joined "Room 1" as Kiosk\. In the meeting: Ana\./);
@@ -29,6 +30,13 @@ test('join: presence and chat both ways, a new session after the relay restarts,
   await until(() => [...ana.participants.values()].some((p) => p.name === 'Kiosk'), 'Ana sees the kiosk', 10_000);
   const kioskId = [...ana.participants.values()].find((p) => p.name === 'Kiosk')!.id;
   assert.equal(ana.tracks.size, 0, 'nothing shared when nothing was asked');
+  // The kiosk shows no video and, without --speaker, plays no audio: it asks the relay for neither, whether
+  // the track was there when it joined (the microphone) or came after (the camera).
+  const camera = await ana.publish({ kind: 'camera', codec: 'jpeg' });
+  const kioskPeer = () => relay.relay.rooms.get('Room 1')!.peers.get(kioskId)!;
+  await until(() => kioskPeer().paused.has(mic.id) && kioskPeer().paused.has(camera.id), 'the kiosk paused the tracks it does not use', 10_000);
+  await camera.unpublish();
+  await mic.unpublish();
 
   await ana.chat.send('hello kiosk');
   await cli.waitFor(/\[\d\d:\d\d\] Ana: hello kiosk/);

@@ -78,6 +78,7 @@ const CLIENT_FIXTURES: { [K in ClientMessage['type']]: Array<ClientMessageOf<K>>
   mute: [{ type: 'mute', trackId: TRACK_B, muted: true }],
   chat: [{ type: 'chat', text: 'hi there ✓', seq: 0 }, { type: 'chat', text: 'x', seq: Number.MAX_SAFE_INTEGER }],
   keyFrameRequest: [{ type: 'keyFrameRequest', trackId: TRACK_A }],
+  subscription: [{ type: 'subscription', trackId: TRACK_A, paused: true }, { type: 'subscription', trackId: TRACK_B, paused: false }],
   fileUpload: [
     { type: 'fileUpload', requestId: 'f1', name: 'report ✓.pdf', size: 0 },
     { type: 'fileUpload', requestId: 'f2', name: '../../x', size: 2 ** 40, uploadId: TRACK_A },
@@ -244,6 +245,8 @@ describe('control messages', () => {
       ['chat text as a number', { type: 'chat', text: 5, seq: 1 }],
       ['ping t as a string', { type: 'ping', t: '1' }],
       ['mute muted as a number', { type: 'mute', trackId: TRACK_A, muted: 1 }],
+      ['subscription paused as a string', { type: 'subscription', trackId: TRACK_A, paused: 'true' }],
+      ['subscription without paused', { type: 'subscription', trackId: TRACK_A }],
       ['join v as a string', { ...join, v: '1' }],
       ['join decode as a string', { ...join, decode: 'vp8' }],
       ['join udp as a number', { ...join, udp: 1200 }],
