@@ -273,6 +273,37 @@ describe('<lan-video-grid>', () => {
     await b.leave();
   });
 
+  it('receives only the videos on the page shown: the others are paused at the relay until their page is shown', async () => {
+    const meeting = uniqueMeeting('grid');
+    const a = await joinTest(meeting, 'Ana');
+    const others = [await joinTest(meeting, 'Ben'), await joinTest(meeting, 'Cleo'), await joinTest(meeting, 'Dev')];
+    const pictures = others.map(() => paintedTrack(160, 120));
+    const cameras = await Promise.all(others.map((s, i) => s.publishMediaTrack(pictures[i]!.track, 'camera')));
+    const grid = await gridFor(a, 360, 640, { maxTiles: 3 });
+    await waitUntil(() => cameras.every((c) => a.tracks.has(c.id)), 'Ana knows the three cameras', 10_000);
+    const paused = () => cameras.map((c) => a.tracks.get(c.id)!.paused);
+    const shown = () => ids(grid);
+    // Page 1 holds three of the four tiles (Ana's own is one of them): the camera on page 2 is paused.
+    const expectPage = (page: string[]) => others.map((s) => !page.includes(s.local.id));
+    await waitUntil(() => JSON.stringify(paused()) === JSON.stringify(expectPage(shown())), 'page 1: only the cameras in view received', 10_000);
+    expect(paused().filter(Boolean)).to.have.length(1);
+    const offPage = cameras[paused().indexOf(true)]!;
+    const framesOff = a.tracks.get(offPage.id)!.framesReceived;
+    await nap(500);
+    expect(a.tracks.get(offPage.id)!.framesReceived - framesOff, 'no frames for the camera off the page').to.be.at.most(1);
+    // Page 2: that camera is received and drawn, the ones that left the view are paused.
+    const pager = grid.shadowRoot!.querySelector<HTMLElement>('[part="pager"]')!;
+    pager.querySelectorAll<HTMLButtonElement>('button')[1]!.click();
+    await grid.updateComplete;
+    await waitUntil(() => JSON.stringify(paused()) === JSON.stringify(expectPage(shown())), 'page 2: only the cameras in view received', 10_000);
+    expect(a.tracks.get(offPage.id)!.paused).to.equal(false);
+    const owner = others[cameras.indexOf(offPage)]!;
+    const canvas = () => tileOf(grid, owner.local.id)?.querySelector<HTMLCanvasElement>('canvas[part="media"]') ?? null;
+    await waitUntil(() => canvas()?.width === 160, 'the camera of page 2 is drawn once shown', 10_000);
+    for (const p of pictures) p.stop();
+    for (const s of [a, ...others]) await s.leave();
+  });
+
   it('fits a 360 px wide phone, pages what does not fit, and re-lays out when resized', async () => {
     const meeting = uniqueMeeting('grid');
     const a = await joinTest(meeting, 'Ana');
