@@ -13,6 +13,7 @@ import { LanError } from '../sdk/errors.js';
 import { formatSize } from '../sdk/files/format.js';
 import { joinMeeting, type NodeJoinOptions } from '../sdk/node.js';
 import type { Session } from '../sdk/Session.js';
+import { normalizeFingerprint } from '../sdk/transport/nodeTls.js';
 import type { RemoteTrack } from '../sdk/Track.js';
 import {
   listAllDevices, playSpeaker, shareCamera, shareMicrophone, shareScreen, type CaptureShare, type SpeakerOutput,
@@ -32,8 +33,9 @@ Options:
   --speaker[=<device>]  play the meeting's audio (default: the default output)
   --camera[=<device>]   share a camera (default: the first one)
   --transport <t>       native (TCP + UDP, default) or websocket
+  --fingerprint <fp>    accept only the certificate with this SHA-256 fingerprint (as the relay prints it)
   --ca <file>           trust this certificate (a relay's self-signed cert.pem)
-  --insecure            do not check the relay's certificate (prefer --ca)
+  --insecure            do not check the relay's certificate (prefer --fingerprint or --ca)
   -h, --help            this help
 
 Typed lines are sent as chat. Ctrl-C leaves the meeting. "lanconf-relay devices" lists what can be shared.
@@ -52,6 +54,15 @@ interface Out {
   line(text: string): void;
   error(text: string): void;
 }
+
+const isFingerprint = (fp: string) => {
+  try {
+    normalizeFingerprint(fp);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const clock = (ts: number) => new Date(ts).toTimeString().slice(0, 5);
 
@@ -130,7 +141,8 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
       options: {
         meeting: { type: 'string' }, name: { type: 'string' }, passcode: { type: 'string' },
         screen: { type: 'string' }, mic: { type: 'string' }, speaker: { type: 'string' }, camera: { type: 'string' },
-        transport: { type: 'string' }, ca: { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        transport: { type: 'string' }, ca: { type: 'string' }, fingerprint: { type: 'string' }, insecure: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: true,
@@ -148,7 +160,8 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
   const problem = !url ? 'give the relay\'s URL (as printed by lanconf-relay)'
     : args.positionals.length > 1 ? `unexpected ${JSON.stringify(args.positionals[1])}`
       : !v.meeting ? '--meeting is required' : !v.name ? '--name is required'
-        : v.transport && v.transport !== 'native' && v.transport !== 'websocket' ? '--transport must be native or websocket' : undefined;
+        : v.transport && v.transport !== 'native' && v.transport !== 'websocket' ? '--transport must be native or websocket'
+          : v.fingerprint !== undefined && !isFingerprint(v.fingerprint) ? '--fingerprint must be the 32 hex bytes the relay printed (AB:CD:…)' : undefined;
   if (problem) {
     out.error(`lanconf-relay join: ${problem}\nTry lanconf-relay join --help`);
     return 2;
@@ -167,7 +180,8 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
   const options: NodeJoinOptions = {
     url: url!, meeting: v.meeting!, name: v.name!, transport: (v.transport as 'native' | 'websocket' | undefined) ?? 'native',
     ...(v.passcode !== undefined ? { passcode: v.passcode } : {}),
-    ...(ca || v.insecure ? { tls: { ...(ca ? { ca } : {}), ...(v.insecure ? { insecure: true } : {}) } } : {}),
+    ...(ca || v.fingerprint || v.insecure
+      ? { tls: { ...(ca ? { ca } : {}), ...(v.fingerprint ? { fingerprint: v.fingerprint } : {}), ...(v.insecure ? { insecure: true } : {}) } } : {}),
   };
 
   let stopped = false;

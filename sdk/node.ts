@@ -14,6 +14,7 @@ import type { Sha256Factory } from './files/sha256.js';
 import { startSession, type JoinOptions, type Session } from './Session.js';
 import { NativeTransport, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';
 import { NodeWebSocket } from './transport/NodeWebSocket.js';
+import { normalizeFingerprint } from './transport/nodeTls.js';
 import { WebSocketTransport, type WebSocketLike } from './transport/WebSocketTransport.js';
 import { relayUrls } from './url.js';
 
@@ -32,6 +33,11 @@ export interface NodeJoinOptions extends JoinOptions, NativeTransportOptions {
  * @throws The same errors as the browser `joinMeeting`.
  */
 export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
+  try {
+    if (options.tls?.fingerprint !== undefined) normalizeFingerprint(options.tls.fingerprint);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const urls = relayUrls(options.url);
   const withHash = { ...options, sha256: options.sha256 ?? nodeSha256 };
   if (options.transport === 'native') return startSession(() => new NativeTransport(urls, options), withHash);
@@ -42,7 +48,7 @@ export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
   // lanconf's own client (not `ws`): one reused read buffer, one copy per byte, and a zero masking key,
   // which sends data as it is instead of XOR-copying every byte. Masking guards proxies against pages
   // scripting a browser's socket; a Node client is no such page. See docs/architecture.md.
-  const factory = (url: string): WebSocketLike => new NodeWebSocket(url, { ca: tls?.ca, insecure: tls?.insecure });
+  const factory = (url: string): WebSocketLike => new NodeWebSocket(url, tls);
   return startSession(() => new WebSocketTransport(urls.ws, factory, 'nodebuffer', Buffer.allocUnsafeSlow), withHash);
 }
 

@@ -9,7 +9,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { lookup } from 'node:dns/promises';
 import { ConnectionError, LanError, ProtocolError } from '../errors.js';
 import {
@@ -19,17 +19,12 @@ import {
 } from '../protocol/index.js';
 import type { RelayUrls } from '../url.js';
 import { SENDER_VIDEO_HIGH_WATER, Transport } from './Transport.js';
+import { pinMismatch, tlsConnectOptions, type NodeTlsOptions } from './nodeTls.js';
 
 
 /** Bytes of the buffer plain TCP reads into. */
 const READ_BUFFER_BYTES = 1024 * 1024;
-/** TLS options for Node clients of a relay with a self-signed certificate. */
-export interface NodeTlsOptions {
-  /** The relay's certificate (PEM), trusted as a CA: `relay.certificate`, or `cert.pem` from its data dir. */
-  ca?: string | Buffer;
-  /** Accept any certificate. Only for tests on loopback; prefer `ca`. */
-  insecure?: boolean;
-}
+export type { NodeTlsOptions } from './nodeTls.js';
 
 /** Options of the native transport. */
 export interface NativeTransportOptions {
@@ -52,15 +47,12 @@ export interface RelayDiscovery {
   udp: { port: number };
 }
 
-function tlsOptions(tls: NodeTlsOptions | undefined): ConnectionOptions {
-  return { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.insecure ? { rejectUnauthorized: false } : {}) };
-}
-
 /** Fetches `/.well-known/lanconf` from the relay. */
 export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: AbortSignal): Promise<RelayDiscovery> {
   const url = new URL('.well-known/lanconf', urls.http);
   return new Promise((resolve, reject) => {
-    const req = (urls.secure ? httpsRequest : httpRequest)(url, { ...tlsOptions(tls), signal, timeout: 5000 }, (res) => {
+    // A connection of its own (no agent), so a pinned certificate is checked on this very connection.
+    const req = (urls.secure ? httpsRequest : httpRequest)(url, { ...tlsConnectOptions(tls), agent: false, signal, timeout: 5000 }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(ConnectionError.unreachable(urls.http, new Error(`HTTP ${res.statusCode} from /.well-known/lanconf: is this a lanconf relay?`)));
@@ -83,6 +75,12 @@ export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: A
         }
       });
     });
+    if (urls.secure) {
+      req.on('socket', (socket) => socket.once('secureConnect', () => {
+        const mismatch = pinMismatch(socket as TLSSocket, tls);
+        if (mismatch) req.destroy(mismatch);
+      }));
+    }
     req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
     req.on('error', (error) => reject(ConnectionError.unreachable(urls.http, error)));
     req.end();
@@ -159,7 +157,12 @@ export class NativeTransport extends Transport {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => reject(ConnectionError.unreachable(`tcp://${host}:${info.tcp.port}`, error));
       const socket = info.tcp.tls
-        ? tlsConnect({ host: address, port: info.tcp.port, servername: isIP(host) ? undefined : host, ...tlsOptions(this.#options.tls) }, () => done())
+        ? tlsConnect({ host: address, port: info.tcp.port, servername: isIP(host) ? undefined : host, ...tlsConnectOptions(this.#options.tls) }, () => {
+          const mismatch = pinMismatch(socket as TLSSocket, this.#options.tls);
+          if (!mismatch) return done();
+          socket.destroy();
+          onError(mismatch);
+        })
         : netConnect({
           host: address, port: info.tcp.port,
           onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (n, buffer) => onBytes(buffer.subarray(0, n)) },

@@ -9,8 +9,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-import type { NodeTlsOptions } from './NativeTransport.js';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { pinMismatch, tlsConnectOptions, type NodeTlsOptions } from './nodeTls.js';
 import type { WebSocketLike } from './WebSocketTransport.js';
 import { WS_CLOSE, WS_GUID, WsFrameReader, WsOp, WsViolation, isSendableCloseStatus, wsClosePayload, wsFrameHeader } from './wsFrames.js';
 
@@ -61,8 +61,7 @@ export class NodeWebSocket implements WebSocketLike {
     const onBytes = (bytes: Buffer) => this.#onBytes(bytes);
     this.#socket = secure
       ? tlsConnect({
-        host, port, servername: isIP(host) ? undefined : host,
-        ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.insecure ? { rejectUnauthorized: false } : {}),
+        host, port, servername: isIP(host) ? undefined : host, ...tlsConnectOptions(tls),
       })
       : netConnect({ host, port, onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (n, buffer) => {
         onBytes(Buffer.from(buffer.buffer, buffer.byteOffset, n));
@@ -71,6 +70,13 @@ export class NodeWebSocket implements WebSocketLike {
     if (secure) this.#socket.on('data', onBytes);
     this.#socket.setNoDelay(true);
     this.#socket.once(secure ? 'secureConnect' : 'connect', () => {
+      // A pinned certificate is checked before the handshake (and later the join, with its passcode) goes out.
+      const mismatch = secure ? pinMismatch(this.#socket as TLSSocket, tls) : undefined;
+      if (mismatch) {
+        this.onerror?.(mismatch);
+        this.#socket.destroy();
+        return;
+      }
       const path = `${u.pathname || '/'}${u.search}`;
       this.#socket.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
         + `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);

@@ -84,13 +84,15 @@ export class WebSocketTransport extends Transport {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
-      ws.onerror = () => {
-        /* followed by close */
+      // Followed by close; lanconf's Node client gives an Error that says why (a browser, an Event that does not).
+      let why: Error | undefined;
+      ws.onerror = (ev) => {
+        if (ev instanceof Error) why = ev;
       };
       ws.onclose = (ev) => {
         signal?.removeEventListener('abort', onAbort);
         if (!opened) {
-          reject(ConnectionError.unreachable(this.#url));
+          reject(ConnectionError.unreachable(this.#url, why));
           return;
         }
         this.#finish(this.#closed ? undefined : ConnectionError.closed(`the relay closed the connection (${ev.code}${ev.reason ? ` ${ev.reason}` : ''})`));
