@@ -130,6 +130,7 @@ test('lanconf-relay --tls on serves HTTPS with a self-signed certificate it keep
     const [, fingerprint] = await cli.waitFor(/SHA-256 fingerprint: ([0-9A-F]{2}(?::[0-9A-F]{2}){31})/);
     await cli.waitFor(/Press Ctrl-C to stop/);
     fingerprints.push(fingerprint!);
+    assert.ok(cli.out().includes(`lanconf-relay join ${url} --meeting <id> --name <name> --fingerprint ${fingerprint}`), 'it shows how a native host joins it');
     if (round === 1) assert.match(cli.out(), /a new self-signed certificate/);
     else assert.doesNotMatch(cli.out(), /a new self-signed certificate/, 'the second start reuses the certificate');
 
