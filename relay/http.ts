@@ -78,6 +78,9 @@ export function createHttpHandler(mounts: StaticMount[], info: () => unknown,
             'content-length': info.size,
             'cache-control': 'no-cache',
             'x-content-type-options': 'nosniff',
+            // Intranet pages on other servers load the bundles with <script type="module" src="…relay…">,
+            // which browsers fetch with CORS. What is served here is public (the demo and the bundles).
+            'access-control-allow-origin': '*',
           });
           if (req.method === 'HEAD') return res.end();
           createReadStream(file).on('error', () => res.destroy()).pipe(res);
