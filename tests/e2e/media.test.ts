@@ -1,6 +1,6 @@
 // Browser media end to end: real relay, real headless Chromium with fake camera and microphone, the SDK bundle.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import sharp from 'sharp';
 import type { Session } from '../../sdk/Session.js';
@@ -96,6 +96,10 @@ describe('browser media through the relay', { skip: !hasChromium && !process.env
     await leaveAll(sessions);
     await browser?.close();
     await relay?.relay.close();
+  });
+  // Each test's pages go with it: left open, their cameras keep encoding and slow every later test down.
+  afterEach(async () => {
+    for (const page of await browser.browser.pages()) await page.close().catch(() => {});
   });
 
   test('two pages see each other at 640×480 with moving pixels and hear each other', async () => {
