@@ -1,6 +1,6 @@
 import { ContextProvider } from '@lit/context';
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import type { LanError, RemoteParticipant, Session } from '../../sdk/index.js';
+import { ErrorCode, LanError, type RemoteParticipant, type Session } from '../../sdk/index.js';
 import '../chat/chat.js';
 import '../controls/controls.js';
 import '../files/files.js';
@@ -12,7 +12,8 @@ import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { tokens } from '../shared/theme.js';
 import { largeIcons as icons } from '../shared/icons.js';
-import { describeJoinError, joinAndPublish, relayUrlOf } from '../prejoin/join.js';
+import { mediaStreamTrackOf } from '../shared/media-state.js';
+import { describeJoinError, joinAndPublish, relayUrlOf, type JoinRequest } from '../prejoin/join.js';
 import { meetingStyles } from './meeting.styles.js';
 
 /** The side panels of a meeting. */
@@ -21,8 +22,16 @@ export type MeetingPanel = 'chat' | 'files' | 'participants';
 const PANELS: readonly MeetingPanel[] = ['chat', 'files', 'participants'];
 const PANEL_TITLES: Record<MeetingPanel, string> = { chat: 'Chat', files: 'Files', participants: 'People' };
 
-/** Where a `<lan-meeting>` is. */
-export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'left';
+/** Where a `<lan-meeting>` is. `rejoining`: the relay went away (it restarted…) and the element joins again. */
+export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'rejoining' | 'left';
+
+/**
+ * Ends of a session after which joining again may work: the relay shut down or restarted (it no longer
+ * knows the participant), or could not be reached for the whole reconnection time.
+ */
+const REJOIN_AFTER: ReadonlySet<string> = new Set<string>([ErrorCode.Shutdown, ErrorCode.Closed, ErrorCode.Timeout, ErrorCode.Unreachable]);
+/** Longest wait between two attempts to join again (ms). */
+const REJOIN_MAX_DELAY_MS = 10_000;
 
 /**
  * The whole meeting in one element: the pre-join screen (`<lan-prejoin>`, pre-filled), then the video
@@ -30,7 +39,9 @@ export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'left';
  * session through `@lit/context`.
  *
  * With `meeting`, `name` and `autojoin` set it joins at once (camera and microphone on) and skips the
- * pre-join screen. `relay` defaults to the page's own origin, which is right when the relay serves
+ * pre-join screen. When the relay goes away (restarted, or out of reach longer than the session's own
+ * reconnection), a meeting this element joined is joined again by itself, as the same name, with the
+ * camera and microphone as they were, until it works or the person leaves. `relay` defaults to the page's own origin, which is right when the relay serves
  * the page. On a narrow screen (under 640 px) the side panel covers the meeting.
  *
  * @summary A complete meeting: pre-join, video grid, controls, chat, files, participants.
@@ -41,7 +52,7 @@ export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'left';
  * <lan-meeting meeting="Standup" theme="auto" style="height: 100vh"></lan-meeting>
  * ```
  *
- * @event lan-joined - The meeting was joined: `detail.session`.
+ * @event lan-joined - The meeting was joined: `detail.session` (again, with a new session, after a rejoin).
  * @event lan-left - The meeting ended: `detail.error` when it was not asked to (relay gone, removed…).
  * @event lan-error - A join failed, or a device could not be published: `detail.error`.
  *
@@ -56,6 +67,7 @@ export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'left';
  * @csspart controls - The bar around `<lan-controls>`.
  * @csspart prejoin - The `<lan-prejoin>` shown before joining.
  * @csspart error - A join error (`role="alert"`).
+ * @csspart rejoining - The notice shown while the meeting is being joined again after the relay went away.
  *
  * @cssproperty --lan-meeting-height - Height of the meeting. Default `100%` (give the element or its parent a height).
  * @cssproperty --lan-meeting-panel-width - Width of the side panel. Default `340px`.
@@ -113,8 +125,12 @@ export class LanMeeting extends LitElement {
   readonly #s = new SessionController(this, ['participantJoined', 'participantLeft', 'disconnected', 'audioStateChanged'],
     (event, args) => this.#onSessionEvent(event, args));
   #autojoined = false;
-  /** The session this element joined itself (and so leaves when it is removed). */
+  /** The session this element joined itself (and so leaves when it is removed, and joins again if it breaks). */
   #own: Session | undefined;
+  /** The passcode the own session was joined with (typed in the pre-join screen, or the `passcode` attribute). */
+  #passcodeUsed = '';
+  /** The rejoin in progress; `cancelled` once the person left meanwhile. */
+  #rejoin: { cancelled: boolean } | undefined;
 
   /** Creates the element; prefer `document.createElement('lan-meeting')` or the tag. */
   constructor() {
@@ -183,6 +199,7 @@ export class LanMeeting extends LitElement {
         await session.leave();
         return session;
       }
+      this.#passcodeUsed = this.passcode;
       this.#joined(session);
       for (const error of deviceErrors) emit(this, 'lan-error', { error });
       return session;
@@ -199,6 +216,12 @@ export class LanMeeting extends LitElement {
    * unless a `lan-leave` listener cancels it: the element follows the session's `disconnected`.)
    */
   async leave(): Promise<void> {
+    if (this.#rejoin) {
+      this.#rejoin.cancelled = true;
+      this.#rejoin = undefined;
+      this.#ended(undefined);
+      return;
+    }
     const session = this.session;
     if (!session) return;
     await session.leave();
@@ -221,6 +244,11 @@ export class LanMeeting extends LitElement {
   }
 
   #ended(error: LanError | undefined): void {
+    const session = this.session;
+    if (error && REJOIN_AFTER.has(error.code) && session && session === this.#own && this.isConnected) {
+      void this.#rejoinAfter(session, error);
+      return;
+    }
     this.session = undefined;
     this.#own = undefined;
     this._stage = 'left';
@@ -235,9 +263,66 @@ export class LanMeeting extends LitElement {
     else if (event === 'disconnected') this.#ended(args[0] as LanError | undefined);
   }
 
+  /**
+   * Joins again after `previous` broke with `error` (the relay went away): same relay, meeting, name and
+   * passcode, the camera and microphone that were published (muted as they were; a screen share needs a
+   * click and is not restarted). Tries until it works, with a growing pause up to 10 s; a refusal that
+   * will not change (wrong passcode, full meeting…) ends it with that error.
+   */
+  async #rejoinAfter(previous: Session, error: LanError): Promise<void> {
+    const attempt = { cancelled: false };
+    this.#rejoin = attempt;
+    const tracks = [...previous.local.tracks.values()];
+    const camera = tracks.find((t) => t.kind === 'camera');
+    const microphone = tracks.find((t) => t.kind === 'microphone');
+    const deviceOf = (t: typeof camera) => (t ? mediaStreamTrackOf(t)?.getSettings().deviceId || undefined : undefined);
+    const request: JoinRequest = {
+      relay: this.relay, meeting: previous.meeting, name: previous.local.name, passcode: this.#passcodeUsed,
+      camera: !!camera, microphone: !!microphone, cameraId: deviceOf(camera), microphoneId: deviceOf(microphone),
+    };
+    const mutedKinds = new Set(tracks.filter((t) => t.muted).map((t) => t.kind));
+    this.session = undefined;
+    this.#own = undefined;
+    this._stage = 'rejoining';
+    this._leftError = error.message;
+    this._announce = 'Connection to the meeting lost. Joining again…';
+    let delay = 1000;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (attempt.cancelled || !this.isConnected) return;
+      try {
+        const { session, deviceErrors } = await joinAndPublish(request);
+        if (attempt.cancelled || !this.isConnected) {
+          await session.leave();
+          return;
+        }
+        await Promise.all([...session.local.tracks.values()].filter((t) => mutedKinds.has(t.kind)).map((t) => t.mute().catch(() => undefined)));
+        this.#rejoin = undefined;
+        this.#joined(session);
+        this._announce = 'Joined the meeting again.';
+        for (const e of deviceErrors) emit(this, 'lan-error', { error: e });
+        return;
+      } catch (failure) {
+        if (attempt.cancelled) return;
+        const lanError = failure instanceof LanError ? failure : undefined;
+        if (!lanError || !REJOIN_AFTER.has(lanError.code)) {
+          this.#rejoin = undefined;
+          this.#own = undefined;
+          this._stage = 'left';
+          this._leftError = describeJoinError(failure, relayUrlOf(this.relay));
+          emit(this, 'lan-error', { error: failure instanceof Error ? failure : new Error(String(failure)) });
+          emit(this, 'lan-left', lanError ? { error: lanError } : {});
+          return;
+        }
+        delay = Math.min(delay * 2, REJOIN_MAX_DELAY_MS);
+      }
+    }
+  }
+
   #onPrejoinJoined(e: CustomEvent<{ session: Session }>): void {
     // The pre-join screen is an implementation detail here: the meeting announces the join itself.
     e.stopPropagation();
+    this.#passcodeUsed = (e.target as { passcode?: string } | null)?.passcode ?? this.passcode;
     this.#joined(e.detail.session);
   }
 
@@ -284,7 +369,8 @@ export class LanMeeting extends LitElement {
     const joined = this._stage === 'joined' && session;
     return html`<div class="base" part="base">
       ${this.#renderHeader(joined ? session : undefined)}
-      ${joined ? this.#renderMeeting() : this._stage === 'left' ? this.#renderLeft() : this.#renderPrejoin()}
+      ${joined ? this.#renderMeeting() : this._stage === 'left' ? this.#renderLeft()
+        : this._stage === 'rejoining' ? this.#renderRejoining() : this.#renderPrejoin()}
       <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
     </div>`;
   }
@@ -318,6 +404,18 @@ export class LanMeeting extends LitElement {
         <lan-prejoin part="prejoin" exportparts="base: prejoin-base, join-button: prejoin-join-button"
           relay=${this.relay} meeting=${this.meeting} name=${this.name} passcode=${this.passcode}
           @lan-joined=${this.#onPrejoinJoined}></lan-prejoin>
+      </div>
+    </div>`;
+  }
+
+  #renderRejoining(): TemplateResult {
+    return html`<div class="center">
+      <div class="card" part="rejoining" role="status">
+        <h2>Joining again…</h2>
+        <p>The connection to the meeting was lost (${this._leftError}). You will be back in as soon as the relay answers.</p>
+        <div class="actions">
+          <button @click=${() => void this.leave()}>Leave</button>
+        </div>
       </div>
     </div>`;
   }
