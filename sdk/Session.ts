@@ -33,6 +33,13 @@ export type SessionEvents = {
   trackPublished: [track: RemoteTrack, participant: RemoteParticipant];
   trackUnpublished: [track: RemoteTrack, participant: RemoteParticipant];
   trackMuted: [track: RemoteTrack, muted: boolean];
+  /**
+   * One of your own tracks was published, by your code or by an element such as `<lan-controls>`
+   * (it is in `local.tracks`; its mute state and end come as events of the track).
+   */
+  localTrackPublished: [track: LocalTrack];
+  /** One of your own tracks was unpublished (by you, by the browser ending the capture, or as the session closed). */
+  localTrackUnpublished: [track: LocalTrack];
   /** A chat message, from anyone (yours included), in relay order. */
   chat: [message: ChatMessage];
   stateChanged: [state: SessionState, previous: SessionState];
@@ -445,6 +452,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     });
     const track = make(this.#trackHost, info.id);
     this.local.tracks.set(track.id, track);
+    track.once('ended', () => this.emit('localTrackUnpublished', track));
+    this.emit('localTrackPublished', track);
     return track;
   }
 

@@ -57,6 +57,8 @@ export type LocalTrackEvents = {
   ended: [];
   /** The frame source given to `publish({ frames })` threw. */
   error: [error: unknown];
+  /** Browser tracks: `switchDevice()` moved the capture to another device (`mediaStreamTrack` is a new one). */
+  deviceChanged: [];
 };
 
 /** What a local track needs from its session. @internal */

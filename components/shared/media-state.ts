@@ -63,17 +63,17 @@ export function describeMedia(state: MediaState): string {
 
 /**
  * Re-renders its host when your own tracks change: published, unpublished, muted, unmuted, or their
- * capture device switched. Mute and end arrive as track events; a new track has no event, so the
- * session's local tracks are also checked every {@link LocalTracksController.intervalMs}.
+ * capture device switched (the session's `localTrackPublished` / `localTrackUnpublished`, the tracks'
+ * `muted`, `ended` and `deviceChanged`). The session is looked up again before each update of the host,
+ * so a new one (set as a property, or through the context) is followed.
  * @internal
  */
 export class LocalTracksController implements ReactiveController {
-  /** How often new local tracks are looked for (ms). */
-  static intervalMs = 250;
   readonly #host: ReactiveControllerHost;
   readonly #session: () => Session | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
   #signature = '';
+  /** The session listened to, and how to stop. */
+  #watched: { session: Session; off: () => void } | undefined;
   #subscriptions: Array<() => void> = [];
 
   constructor(host: ReactiveControllerHost, session: () => Session | undefined) {
@@ -83,20 +83,24 @@ export class LocalTracksController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.#timer = setInterval(() => this.check(), LocalTracksController.intervalMs);
     this.check();
   }
 
+  hostUpdate(): void {
+    // The host is updating anyway: only follow a session that changed, without asking for another update.
+    this.check(false);
+  }
+
   hostDisconnected(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#watch(undefined);
     this.#unsubscribe();
     this.#signature = '';
   }
 
-  /** Compares the local tracks with the last look and re-renders the host when they changed. */
-  check(): void {
+  /** Compares the local tracks with the last look and re-renders the host (unless `update` is false) when they changed. */
+  check(update = true): void {
     const session = this.#session();
+    this.#watch(session && session.state !== 'closed' ? session : undefined);
     const tracks = session && session.state !== 'closed' ? [...session.local.tracks.values()] : [];
     const signature = `${session?.local.id ?? ''}/${tracks.map(signatureOf).join('|')}`;
     if (signature === this.#signature) return;
@@ -106,12 +110,33 @@ export class LocalTracksController implements ReactiveController {
       const listener = (): void => this.check();
       track.on('muted', listener);
       track.on('ended', listener);
+      track.on('deviceChanged', listener);
       this.#subscriptions.push(() => {
         track.off('muted', listener);
         track.off('ended', listener);
+        track.off('deviceChanged', listener);
       });
     }
-    this.#host.requestUpdate();
+    if (update) this.#host.requestUpdate();
+  }
+
+  #watch(session: Session | undefined): void {
+    if (this.#watched?.session === session) return;
+    this.#watched?.off();
+    this.#watched = undefined;
+    if (!session) return;
+    const listener = (): void => this.check();
+    session.on('localTrackPublished', listener);
+    session.on('localTrackUnpublished', listener);
+    session.on('stateChanged', listener);
+    this.#watched = {
+      session,
+      off: () => {
+        session.off('localTrackPublished', listener);
+        session.off('localTrackUnpublished', listener);
+        session.off('stateChanged', listener);
+      },
+    };
   }
 
   #unsubscribe(): void {

@@ -73,6 +73,7 @@ export class LocalMediaTrack extends LocalTrack {
     await this.#publisher.replaceTrack(track);
     this.#watch(track);
     this.#publisher.requestKeyFrame();
+    this.emit('deviceChanged');
   }
 
   /** The capture or encoder failed for good: report it and unpublish. @internal */

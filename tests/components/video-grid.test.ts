@@ -162,6 +162,12 @@ describe('<lan-video-grid>', () => {
     expect(nameOf(tileOf(grid, a.local.id)!)).to.equal('Ana (you), camera on, microphone off');
     await waitUntil(() => tileOf(grid, b.local.id)?.querySelector('canvas'), 'Ben’s canvas');
     expect(getComputedStyle(tileOf(grid, b.local.id)!.querySelector('canvas')!).transform).to.equal('none');
+    // Another capture of the camera (switchDevice): the tile follows the new browser track at once.
+    const before = cam.mediaStreamTrack;
+    await cam.switchDevice(before.getSettings().deviceId!);
+    expect(cam.mediaStreamTrack).to.not.equal(before);
+    await waitUntil(() => (selfView()?.srcObject as MediaStream | null)?.getVideoTracks()[0] === cam.mediaStreamTrack,
+      'your tile plays the new capture', 2000);
     // Muting your camera shows your initials, as the others see.
     await cam.mute();
     await waitUntil(() => selfView() === null, 'initials when your camera is muted');

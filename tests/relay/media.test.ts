@@ -264,3 +264,26 @@ test('in MTU-safe mode the relay sends a 300 KB frame as datagrams of at most 12
   });
   assert.equal(tcp.media.length, 0, 'media went over UDP, not TCP');
 });
+
+test('localTrackPublished and localTrackUnpublished announce your own tracks, whoever published them', { timeout: 20_000 }, async (t) => {
+  const { relay, url } = await startRelay();
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    await relay.close();
+  });
+  const ana = await join(url, 'Own', 'Ana');
+  sessions.push(ana);
+  const published: string[] = [];
+  const unpublished: string[] = [];
+  ana.on('localTrackPublished', (track) => published.push(`${track.kind}:${ana.local.tracks.get(track.id) === track}`));
+  ana.on('localTrackUnpublished', (track) => unpublished.push(`${track.kind}:${track.ended}`));
+  const camera = await ana.publish({ kind: 'camera', codec: 'jpeg' });
+  const mic = await ana.publish({ kind: 'microphone', codec: 'opus' });
+  assert.deepEqual(published, ['camera:true', 'microphone:true'], 'announced once each, already in local.tracks');
+  await camera.unpublish();
+  assert.deepEqual(unpublished, ['camera:true']);
+  await ana.leave();
+  assert.deepEqual(unpublished, ['camera:true', 'microphone:true'], 'the rest as the session closes');
+  assert.equal(mic.ended, true);
+});
