@@ -58,7 +58,9 @@ export class Room {
     this.#peers.set(peer.id, peer);
     for (const other of this.#peers.values()) {
       if (other === peer) continue;
-      for (const track of other.tracks.values()) if (isVideoKind(track.kind)) this.requestKeyFrame(track, true);
+      for (const track of other.tracks.values()) {
+        if (isVideoKind(track.kind) && !peer.paused.has(track.id)) this.requestKeyFrame(track, true);
+      }
     }
   }
 

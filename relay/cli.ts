@@ -146,7 +146,9 @@ async function main(): Promise<number> {
   if (addresses.tls) {
     out.write(`TLS certificate SHA-256 fingerprint: ${addresses.fingerprint}\n`);
     if (addresses.certificateCreated) out.write(`  (a new self-signed certificate, kept in ${options.dataDir}; browsers ask once to accept it: check the fingerprint)\n`);
-    out.write(`A native host joins with: lanconf-relay join ${addresses.urls[0]} --meeting <id> --name <name> --fingerprint ${addresses.fingerprint}\n`);
+    // An address other machines can use (the list starts with localhost when listening everywhere).
+    const lanUrl = addresses.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? addresses.urls[0];
+    out.write(`A native host joins with: lanconf-relay join ${lanUrl} --meeting <id> --name <name> --fingerprint ${addresses.fingerprint}\n`);
   }
   if (options.passcode !== undefined) out.write('A passcode is required to join.\n');
   out.write('Press Ctrl-C to stop.\n');

@@ -118,15 +118,21 @@ function narrate(session: Session, out: Out): void {
 }
 
 /**
- * Receives only what this host uses: it shows no video, and plays audio only with a running speaker.
- * Every other remote track, present or to come, is paused at the relay, which then sends none of it here.
+ * Receives only what this host uses: it shows no video, and plays audio only with a speaker. Every other
+ * remote track, present or to come, is paused at the relay, which then sends none of it here. Call the
+ * result with `false` when the speaker could not start after all: the audio is paused too.
  */
-function receiveOnlyUsed(session: Session, playsAudio: boolean): void {
+function receiveOnlyUsed(session: Session, playsAudio: boolean): (playsAudio: boolean) => void {
   const choose = (track: RemoteTrack) => {
     if (track.kind !== 'microphone' || !playsAudio) track.pause();
+    else track.resume();
   };
   for (const track of session.tracks.values()) choose(track);
   session.on('trackPublished', choose);
+  return (plays) => {
+    playsAudio = plays;
+    for (const track of session.tracks.values()) choose(track);
+  };
 }
 
 /**
@@ -214,9 +220,11 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
       if (!session) break;
       delay = 1000;
       narrate(session, out);
+      // Before the shares start (they may take seconds): nothing unused is received meanwhile.
+      const playsAudio = receiveOnlyUsed(session, 'speaker' in wanted);
       const started = await startShares(session, wanted, out);
       running = started.running;
-      receiveOnlyUsed(session, started.playing);
+      if ('speaker' in wanted && !started.playing) playsAudio(false);
       if (first && started.failed > 0 && started.running.length === 0) {
         out.error('Nothing could be shared.');
         await session.leave();

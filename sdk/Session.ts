@@ -602,9 +602,19 @@ export class Session extends TypedEmitter<SessionEvents> {
     for (const track of this.#tracks.values()) track.resync();
   }
 
+  #resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  #resyncPausesSoon(): void {
+    this.#resyncTimer ??= setTimeout(() => {
+      this.#resyncTimer = undefined;
+      if (this.#state !== 'connected') return;
+      for (const track of this.#tracks.values()) track.resync();
+    }, 1000);
+  }
+
   #close(error: LanError | undefined): void {
     if (this.#state === 'closed') return;
     clearInterval(this.#ping);
+    clearTimeout(this.#resyncTimer);
     const reason = error ?? ConnectionError.closed('you left the meeting');
     for (const request of this.#requests.values()) request.reject(reason);
     this.#requests.clear();
@@ -660,8 +670,9 @@ export class Session extends TypedEmitter<SessionEvents> {
     if (!track) return;
     this.#tracks.delete(trackId);
     const participant = this.#participants.get(track.participantId);
-    this.#media.remoteTrackRemoved(track);
+    // Ended first: its renderer closing must not tell the relay about a track the relay has forgotten.
     track.end();
+    this.#media.remoteTrackRemoved(track);
     if (participant) {
       participant.removeTrack(track);
       this.emit('trackUnpublished', track, participant);
@@ -720,7 +731,12 @@ export class Session extends TypedEmitter<SessionEvents> {
           const transport = this.#transport;
           this.#onClosed(error);
           transport.close();
-        } else this.emit('error', error);
+        } else {
+          // Messages over the control rate were dropped, a pause or resume among them perhaps: tell the
+          // relay every pause state again once the budget has refilled.
+          if (code === ErrorCode.RateLimited) this.#resyncPausesSoon();
+          this.emit('error', error);
+        }
         return;
       }
       case 'pong':

@@ -259,6 +259,8 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
   #pausedAtRelay = false;
   /** Was ever paused: the relay may hold a pause this client's last word on it did not reach. */
   #everPaused = false;
+  /** A change waiting to be told to the relay (see {@link RemoteTrack.#sync}). */
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** @internal */
   constructor(host: RemoteTrackHost, info: { id: string; participantId: string; kind: TrackKind; codec: Codec; muted: boolean }) {
@@ -341,12 +343,21 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
     this.#host.setPaused(this.id, this.#pausedAtRelay);
   }
 
+  /**
+   * Tells the relay the state it should have, 100 ms after the first change: a tile that is hidden and
+   * shown again within that time (a grid re-laying out) costs no message, and a page turn sends at most
+   * one per track, however the elements moved.
+   */
   #sync(): void {
-    const paused = this.paused;
-    if (this.#ended || paused === this.#pausedAtRelay) return;
-    this.#pausedAtRelay = paused;
-    if (paused) this.#everPaused = true;
-    this.#host.setPaused(this.id, paused);
+    if (this.#ended) return;
+    this.#syncTimer ??= setTimeout(() => {
+      this.#syncTimer = undefined;
+      const paused = this.paused;
+      if (this.#ended || paused === this.#pausedAtRelay) return;
+      this.#pausedAtRelay = paused;
+      if (paused) this.#everPaused = true;
+      this.#host.setPaused(this.id, paused);
+    }, 100);
   }
 
   /**
@@ -392,6 +403,8 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
     this.emit('ended');
   }
 }

@@ -33,12 +33,17 @@ export interface NodeJoinOptions extends JoinOptions, NativeTransportOptions {
  * @throws The same errors as the browser `joinMeeting`.
  */
 export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
+  let urls: ReturnType<typeof relayUrls>;
   try {
-    if (options.tls?.fingerprint !== undefined) normalizeFingerprint(options.tls.fingerprint);
+    urls = relayUrls(options.url);
+    if (options.tls?.fingerprint !== undefined) {
+      normalizeFingerprint(options.tls.fingerprint);
+      // A pin on a plain connection would check nothing: the join and its passcode would go out in the clear.
+      if (!urls.secure) throw new TypeError(`a certificate fingerprint needs an https:// or wss:// relay URL, not ${String(options.url)}`);
+    }
   } catch (error) {
     return Promise.reject(error);
   }
-  const urls = relayUrls(options.url);
   const withHash = { ...options, sha256: options.sha256 ?? nodeSha256 };
   if (options.transport === 'native') return startSession(() => new NativeTransport(urls, options), withHash);
   if (options.transport !== undefined && options.transport !== 'websocket') {

@@ -150,7 +150,7 @@ export class LanMeeting extends LitElement {
     this._announce = '';
   }
 
-  /** Where the element is: `prejoin`, `joining`, `joined` or `left`. */
+  /** Where the element is: `prejoin`, `joining`, `joined`, `rejoining` (the relay went away; joining again) or `left`. */
   get stage(): MeetingStage {
     return this._stage;
   }
@@ -165,12 +165,19 @@ export class LanMeeting extends LitElement {
     // Removed from the page: a meeting it joined itself must not stay joined, invisible. (Moved within the page,
     // it is connected again before the microtask runs.)
     queueMicrotask(() => {
-      if (!this.isConnected && this.#own && this.#own === this.session) void this.leave();
+      if (this.isConnected) return;
+      if (this.#rejoin) this.#stopRejoin();
+      else if (this.#own && this.#own === this.session) void this.leave();
     });
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('session')) {
+      // A session given by the page replaces a rejoin in progress.
+      if (this.session && this.#rejoin) {
+        this.#rejoin.cancelled = true;
+        this.#rejoin = undefined;
+      }
       this.#provider.setValue(this.session);
       if (this.session && this.session.state !== 'closed') this._stage = 'joined';
       else if (this._stage === 'joined') this._stage = 'left';
@@ -188,6 +195,11 @@ export class LanMeeting extends LitElement {
    */
   async join(): Promise<Session> {
     if (this.session && this.session.state !== 'closed') return this.session;
+    // Joining by hand replaces a rejoin in progress (one session at a time).
+    if (this.#rejoin) {
+      this.#rejoin.cancelled = true;
+      this.#rejoin = undefined;
+    }
     this._stage = 'joining';
     this._error = '';
     try {
@@ -216,12 +228,7 @@ export class LanMeeting extends LitElement {
    * unless a `lan-leave` listener cancels it: the element follows the session's `disconnected`.)
    */
   async leave(): Promise<void> {
-    if (this.#rejoin) {
-      this.#rejoin.cancelled = true;
-      this.#rejoin = undefined;
-      this.#ended(undefined);
-      return;
-    }
+    if (this.#rejoin) return this.#stopRejoin();
     const session = this.session;
     if (!session) return;
     await session.leave();
@@ -276,11 +283,12 @@ export class LanMeeting extends LitElement {
     const camera = tracks.find((t) => t.kind === 'camera');
     const microphone = tracks.find((t) => t.kind === 'microphone');
     const deviceOf = (t: typeof camera) => (t ? mediaStreamTrackOf(t)?.getSettings().deviceId || undefined : undefined);
+    // Muted from the start: a microphone muted before must not be heard for a moment after.
     const request: JoinRequest = {
       relay: this.relay, meeting: previous.meeting, name: previous.local.name, passcode: this.#passcodeUsed,
       camera: !!camera, microphone: !!microphone, cameraId: deviceOf(camera), microphoneId: deviceOf(microphone),
+      cameraMuted: camera?.muted ?? false, microphoneMuted: microphone?.muted ?? false,
     };
-    const mutedKinds = new Set(tracks.filter((t) => t.muted).map((t) => t.kind));
     this.session = undefined;
     this.#own = undefined;
     this._stage = 'rejoining';
@@ -289,14 +297,20 @@ export class LanMeeting extends LitElement {
     let delay = 1000;
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, delay));
-      if (attempt.cancelled || !this.isConnected) return;
+      if (attempt.cancelled) return;
+      if (!this.isConnected) return this.#stopRejoin();
       try {
         const { session, deviceErrors } = await joinAndPublish(request);
         if (attempt.cancelled || !this.isConnected) {
           await session.leave();
+          if (!attempt.cancelled) this.#stopRejoin();
           return;
         }
-        await Promise.all([...session.local.tracks.values()].filter((t) => mutedKinds.has(t.kind)).map((t) => t.mute().catch(() => undefined)));
+        if (session.state === 'closed') {
+          // Gone again while publishing: keep trying.
+          delay = Math.min(delay * 2, REJOIN_MAX_DELAY_MS);
+          continue;
+        }
         this.#rejoin = undefined;
         this.#joined(session);
         this._announce = 'Joined the meeting again.';
@@ -317,6 +331,13 @@ export class LanMeeting extends LitElement {
         delay = Math.min(delay * 2, REJOIN_MAX_DELAY_MS);
       }
     }
+  }
+
+  /** Gives up joining again (the person left, or the element left the page): `left`, and `lan-left`. */
+  #stopRejoin(): void {
+    if (this.#rejoin) this.#rejoin.cancelled = true;
+    this.#rejoin = undefined;
+    this.#ended(undefined);
   }
 
   #onPrejoinJoined(e: CustomEvent<{ session: Session }>): void {

@@ -21,6 +21,10 @@ export interface JoinRequest {
   cameraId?: string | undefined;
   /** Microphone to publish; default: the browser's choice. */
   microphoneId?: string | undefined;
+  /** Publish the camera muted (nothing is sent until it is unmuted). */
+  cameraMuted?: boolean;
+  /** Publish the microphone muted. */
+  microphoneMuted?: boolean;
 }
 
 /** The joined session, and what could not be published (the session stays joined without it). */
@@ -53,11 +57,11 @@ export async function joinAndPublish(request: JoinRequest): Promise<JoinResult> 
   const deviceErrors: Error[] = [];
   const publishing: Array<Promise<unknown>> = [];
   if (request.camera !== false) {
-    publishing.push(session.publishCamera(request.cameraId ? { deviceId: request.cameraId } : {})
+    publishing.push(session.publishCamera({ ...(request.cameraId ? { deviceId: request.cameraId } : {}), muted: request.cameraMuted ?? false })
       .catch((e: unknown) => deviceErrors.push(asDeviceError(e, 'camera'))));
   }
   if (request.microphone !== false) {
-    publishing.push(session.publishMicrophone(request.microphoneId ? { deviceId: request.microphoneId } : {})
+    publishing.push(session.publishMicrophone({ ...(request.microphoneId ? { deviceId: request.microphoneId } : {}), muted: request.microphoneMuted ?? false })
       .catch((e: unknown) => deviceErrors.push(asDeviceError(e, 'microphone'))));
   }
   await Promise.all(publishing);

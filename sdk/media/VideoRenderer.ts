@@ -233,7 +233,7 @@ export class VideoRenderer extends TypedEmitter<VideoRendererEvents> {
       video.play().catch(() => {
         // Muted inline video may autoplay everywhere; `autoplay` retries once the page is visible.
       });
-      this.emit('targets', this.targets);
+      this.#targetsChanged();
       return;
     }
     const canvas = element as HTMLCanvasElement;
@@ -241,19 +241,24 @@ export class VideoRenderer extends TypedEmitter<VideoRendererEvents> {
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new TypeError('the canvas already has a non-2D context');
     this.#canvases.set(canvas, ctx);
-    this.emit('targets', this.targets);
+    this.#targetsChanged();
   }
 
   /** Stops showing the video in `element`. */
   detach(element: VideoRenderTarget): void {
     if (this.#canvases.delete(element as HTMLCanvasElement)) {
-      this.emit('targets', this.targets);
+      this.#targetsChanged();
       return;
     }
     const video = element as HTMLVideoElement;
     if (!this.#videos.delete(video)) return;
     if (this.#feed && video.srcObject === this.#feed.stream) video.srcObject = null;
-    this.emit('targets', this.targets);
+    this.#targetsChanged();
+  }
+
+  #targetsChanged(): void {
+    // Closing detaches everything: nobody is told, the track it showed is going away.
+    if (!this.#closed) this.emit('targets', this.targets);
   }
 
   /** How many elements (canvases and videos) the renderer draws into now. */

@@ -49,7 +49,12 @@ export function tlsConnectOptions(tls: NodeTlsOptions | undefined): ConnectionOp
  */
 export function pinMismatch(socket: TLSSocket, tls: NodeTlsOptions | undefined): Error | undefined {
   if (!tls?.fingerprint) return undefined;
-  const expected = normalizeFingerprint(tls.fingerprint);
+  let expected: string;
+  try {
+    expected = normalizeFingerprint(tls.fingerprint);
+  } catch (error) {
+    return error as Error; // never thrown from a socket's event: the connection is refused with the reason
+  }
   const actual = socket.getPeerCertificate().fingerprint256;
   if (actual === expected) return undefined;
   return new Error(`the relay's certificate has the fingerprint ${actual || '(none)'}, not the pinned ${expected}: `

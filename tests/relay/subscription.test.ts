@@ -65,8 +65,9 @@ test('a paused track reaches nobody who paused it and everyone else; resuming st
   await sleep(500);
   // A frame already on its way may still land just after the pause took effect; nothing after that.
   assert.ok(benFrames.length - benAt <= 1, `Ben gets no camera frames while paused (${benFrames.length - benAt})`);
-  assert.ok(cyFrames.length - cyAt >= 15, `Cy still gets them (${cyFrames.length - cyAt} in 500 ms)`);
-  assert.ok(benAudio.length - audioAt >= 15, `Ben still gets the microphone (${benAudio.length - audioAt} in 500 ms)`);
+  // 25 frames were sent in those 500 ms; a loaded machine may be slow, but the others do get them.
+  assert.ok(cyFrames.length - cyAt >= 5, `Cy still gets them (${cyFrames.length - cyAt} in 500 ms)`);
+  assert.ok(benAudio.length - audioAt >= 5, `Ben still gets the microphone (${benAudio.length - audioAt} in 500 ms)`);
 
   const asked = publisher.keyFramesAsked();
   const resumedAt = benFrames.length;
@@ -158,4 +159,47 @@ test('pausing an unknown track or your own gets LAN_ERR_UNKNOWN_TRACK and change
   assert.equal(peer.paused.size, 0);
   camera.send({ data: pattern(100, 1), keyFrame: true, timestamp: Date.now() * 1000 });
   await until(() => raw.media.some((m) => m.track === camera.id), 'the camera reaches the raw client');
+});
+
+test('pause and resume within 100 ms send nothing; a track that goes away while shown costs no error', { timeout: 20_000 }, async (t) => {
+  const { relay, url } = await startRelay();
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    await relay.close();
+  });
+  const ana = await join(url, 'Flap', 'Ana');
+  const ben = await join(url, 'Flap', 'Ben');
+  sessions.push(ana, ben);
+  const errors: string[] = [];
+  ben.on('error', (e) => errors.push(e.code));
+  const room = relay.rooms.get('Flap')!;
+  const peer = room.peers.get(ben.local.id)!;
+  // Count the subscription messages the relay handles (pings and the rest are not of interest here).
+  let subscriptions = 0;
+  const handle = room.subscription.bind(room);
+  room.subscription = (...args) => {
+    subscriptions++;
+    handle(...args);
+  };
+  for (let round = 0; round < 30; round++) {
+    const screen = await ana.publish({ kind: 'screen', codec: 'jpeg' });
+    await until(() => ben.tracks.has(screen.id), 'Ben sees the screen');
+    const track = ben.tracks.get(screen.id)!;
+    const before = subscriptions;
+    // Hidden and shown again at once (a grid re-laying out): no message at all.
+    track.pause();
+    track.resume();
+    if (round % 2 === 0) {
+      track.pause();
+      await until(() => peer.paused.has(screen.id), 'a pause that stays reaches the relay');
+    }
+    // The publisher stops sharing (paused here or not): Ben's side sends nothing more about it.
+    await screen.unpublish();
+    await until(() => !ben.tracks.has(screen.id), 'the screen is gone for Ben');
+    await sleep(150);
+    assert.equal(subscriptions - before, round % 2 === 0 ? 1 : 0, `round ${round}: only the pause that stayed was sent`);
+  }
+  assert.deepEqual(errors, [], 'no LAN_ERR_UNKNOWN_TRACK for tracks that went away');
+  assert.equal(ben.state, 'connected');
 });

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import { joinMeeting } from '../../sdk/node.js';
+import { fetchRelayInfo, joinMeeting } from '../../sdk/node.js';
+import { relayUrls } from '../../sdk/url.js';
 import type { Session } from '../../sdk/Session.js';
 import { runCli } from '../cli-process.js';
 import { leaveAll, startRelay, until, withTimeout } from '../helpers.js';
@@ -49,9 +50,14 @@ test('a pinned fingerprint joins over WSS and TLS + UDP; a wrong one is refused 
   const unpinned = await joinMeeting({ url: https, meeting: 'Pin', name: 'Eve', timeoutMs: 5000 }).then(() => undefined, (error: Error) => error);
   assert.ok(unpinned, 'an unpinned client does not trust the self-signed certificate');
 
-  // A malformed fingerprint is a TypeError at once, before any connection.
+  // A malformed fingerprint is a TypeError at once, before any connection; so is a pin on a plain URL.
   await assert.rejects(joinMeeting({ url: https, meeting: 'Pin', name: 'Eve', tls: { fingerprint: 'AB:CD' } }), (error: Error) =>
     error instanceof TypeError && /32 bytes of hex/.test(error.message));
+  await assert.rejects(joinMeeting({ url: `http://127.0.0.1:${addresses.port}`, meeting: 'Pin', name: 'Eve', tls: { fingerprint } }), (error: Error) =>
+    error instanceof TypeError && /needs an https:\/\/ or wss:\/\/ relay URL/.test(error.message));
+  // The public fetchRelayInfo refuses a malformed pin with the reason instead of throwing inside a socket event.
+  const info = await fetchRelayInfo(relayUrls(https), { fingerprint: 'nonsense' }).then(() => undefined, (error: Error) => error);
+  assert.match(String(info?.message), /32 bytes of hex/);
 });
 
 test('lanconf-relay join --fingerprint joins a TLS relay; a wrong or malformed one exits with the reason', { timeout: 60_000 }, async (t) => {
