@@ -34,6 +34,15 @@ export interface JoinResult {
   deviceErrors: Error[];
 }
 
+/** `true` when `url` is on the page's own origin (a page the relay serves). */
+function sameOrigin(url: string): boolean {
+  try {
+    return typeof location !== 'undefined' && new URL(url.replace(/^ws/i, 'http')).origin === location.origin;
+  } catch {
+    return false;
+  }
+}
+
 /** The relay URL to use: the one given, else the page's origin. */
 export function relayUrlOf(relay: string | undefined | null): string {
   const given = relay?.trim();
@@ -104,7 +113,10 @@ export function describeJoinError(error: unknown, relay?: string): string {
       case 'LAN_ERR_BAD_PASSCODE':
         return 'Wrong passcode. Check it with the meeting host and try again.';
       case 'LAN_ERR_UNREACHABLE':
-        return `Cannot reach the relay${relay ? ` at ${relay}` : ''}. Check the address and that the relay is running.`;
+        return `Cannot reach the relay${relay ? ` at ${relay}` : ''}. Check the address and that the relay is running.`
+          // A browser refuses a certificate it does not trust without a word; from the relay's own page it would have asked.
+          + (relay && /^(https|wss):/i.test(relay) && !sameOrigin(relay)
+            ? ` If the relay has its own (self-signed) certificate, open ${relay} once in this browser and accept it.` : '');
       case 'LAN_ERR_TIMEOUT':
         return 'The relay did not answer in time. Try again.';
       case 'LAN_ERR_ROOM_FULL':

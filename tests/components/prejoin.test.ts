@@ -139,5 +139,9 @@ describe('<lan-prejoin>', () => {
       [new Error('boom'), /^Could not join: boom/],
     ];
     for (const [error, expected] of cases) expect(describeJoinError(error, 'http://r/')).to.match(expected);
+    // A relay on HTTPS elsewhere: the browser may not trust its certificate, and says nothing about it.
+    expect(describeJoinError(ConnectionError.unreachable('wss://r'), 'https://relay.lan:8787'))
+      .to.match(/^Cannot reach the relay at https:\/\/relay\.lan:8787\. .* open https:\/\/relay\.lan:8787 once in this browser and accept it\.$/);
+    expect(describeJoinError(ConnectionError.unreachable('ws://r'), 'http://relay.lan:8787')).to.not.match(/certificate/);
   });
 });
