@@ -451,6 +451,11 @@ export class Session extends TypedEmitter<SessionEvents> {
       this.#send({ type: 'publish', requestId, kind, codec, ...(muted ? { muted: true } : {}) });
     });
     const track = make(this.#trackHost, info.id);
+    if (this.#state === 'closed') {
+      // The answer and the end of the session came together: nothing may keep capturing for a closed session.
+      track.end();
+      throw ConnectionError.closed('the session closed while the track was being published');
+    }
     this.local.tracks.set(track.id, track);
     track.once('ended', () => this.emit('localTrackUnpublished', track));
     this.emit('localTrackPublished', track);

@@ -125,7 +125,8 @@ export class LanControls extends LitElement {
   /** Unread chat messages, shown as a badge on the chat button (e.g. `<lan-chat>`'s `unread`). */
   declare unread: number;
 
-  readonly #s = new SessionController(this, []);
+  // Tracks published by the page or another element change what the buttons show.
+  readonly #s = new SessionController(this, ['localTrackPublished', 'localTrackUnpublished']);
   readonly #busy = new Set<ControlName>();
   readonly #watched = new Map<LocalTrack, () => void>();
   #boundSession: Session | undefined;

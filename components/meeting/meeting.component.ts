@@ -173,10 +173,14 @@ export class LanMeeting extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('session')) {
-      // A session given by the page replaces a rejoin in progress.
+      // A session given by the page replaces a rejoin in progress (one already closed ends the meeting).
       if (this.session && this.#rejoin) {
         this.#rejoin.cancelled = true;
         this.#rejoin = undefined;
+        if (this.session.state === 'closed') {
+          this._stage = 'left';
+          emit(this, 'lan-left', {});
+        }
       }
       this.#provider.setValue(this.session);
       if (this.session && this.session.state !== 'closed') this._stage = 'joined';
@@ -195,10 +199,11 @@ export class LanMeeting extends LitElement {
    */
   async join(): Promise<Session> {
     if (this.session && this.session.state !== 'closed') return this.session;
-    // Joining by hand replaces a rejoin in progress (one session at a time).
+    // Joining by hand replaces a rejoin in progress (one session at a time): the meeting that broke is over.
     if (this.#rejoin) {
       this.#rejoin.cancelled = true;
       this.#rejoin = undefined;
+      emit(this, 'lan-left', {});
     }
     this._stage = 'joining';
     this._error = '';

@@ -1,7 +1,7 @@
 /**
  * What `<lan-video-grid>` and `<lan-participants>` show about a participant: media state from their
- * tracks, initials, spoken descriptions; and a controller that notices your own tracks change (the
- * session announces remote tracks, not local ones).
+ * tracks, initials, spoken descriptions; and a controller that re-renders its host when your own tracks
+ * change.
  * @module
  * @internal
  */
@@ -82,16 +82,20 @@ export class LocalTracksController implements ReactiveController {
     host.addController(this);
   }
 
+  #connected = false;
+
   hostConnected(): void {
+    this.#connected = true;
     this.check();
   }
 
   hostUpdate(): void {
     // The host is updating anyway: only follow a session that changed, without asking for another update.
-    this.check(false);
+    if (this.#connected) this.check(false);
   }
 
   hostDisconnected(): void {
+    this.#connected = false;
     this.#watch(undefined);
     this.#unsubscribe();
     this.#signature = '';

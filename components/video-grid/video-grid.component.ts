@@ -143,7 +143,7 @@ export class LanVideoGrid extends LitElement {
 
   readonly #s = new SessionController(this,
     ['participantJoined', 'participantLeft', 'trackPublished', 'trackUnpublished', 'trackMuted', 'activeSpeaker']);
-  // Your own tracks have no session event: this re-renders when they change.
+  // Re-renders when your own tracks come, go, mute or switch device.
   readonly #localTracks = new LocalTracksController(this, () => this.#live());
   #resizeObserver: ResizeObserver | undefined;
   #width = 0;

@@ -49,6 +49,10 @@ export interface RelayDiscovery {
 
 /** Fetches `/.well-known/lanconf` from the relay. */
 export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: AbortSignal): Promise<RelayDiscovery> {
+  // A pin on a plain connection would check nothing.
+  if (tls?.fingerprint && !urls.secure) {
+    return Promise.reject(new TypeError(`a certificate fingerprint needs an https:// or wss:// relay URL, not ${urls.http}`));
+  }
   const url = new URL('.well-known/lanconf', urls.http);
   return new Promise((resolve, reject) => {
     // A connection of its own (no agent), so a pinned certificate is checked on this very connection.

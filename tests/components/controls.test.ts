@@ -157,6 +157,18 @@ describe('<lan-controls>', () => {
     expect(screen.getAttribute('aria-pressed')).to.equal('false');
   });
 
+  it('follows tracks the page publishes and unpublishes itself', async () => {
+    const meeting = uniqueMeeting('ctl');
+    const ana = await join(meeting, 'Ana');
+    const el = await fixture<LanControls>(html`<lan-controls .session=${ana}></lan-controls>`);
+    const camera = button(el, 'camera');
+    expect(camera.getAttribute('aria-pressed')).to.equal('false');
+    const track = await ana.publishCamera({ width: 320, height: 240, fps: 10 });
+    await waitUntil(() => camera.getAttribute('aria-pressed') === 'true', 'the camera button shows the camera the page published', 2000);
+    await track.unpublish();
+    await waitUntil(() => camera.getAttribute('aria-pressed') === 'false', 'and its end', 2000);
+  });
+
   it('chat, files and participants only emit lan-toggle, one panel at a time', async () => {
     const el = await fixture<LanControls>(html`<lan-controls unread="3"></lan-controls>`);
     const chat = button(el, 'chat');
