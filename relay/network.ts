@@ -3,19 +3,29 @@
  * @module
  * @internal
  */
-import { networkInterfaces, hostname } from 'node:os';
+import { networkInterfaces, hostname, type NetworkInterfaceInfo } from 'node:os';
 
-/** Non-internal IPv4 and IPv6 (non link-local) addresses of this machine. */
-export function lanAddresses(): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
+/**
+ * Interfaces that are rarely the LAN people are on: containers, bridges for virtual machines, VPN
+ * tunnels. Their addresses are listed last, so the first URL the relay prints is one others can open.
+ */
+const VIRTUAL_INTERFACE = /^(docker|br-|veth|virbr|vmnet|vboxnet|cni|flannel|cali|tun|tap|wg|zt|utun|tailscale|lxc|lxd|podman)/i;
+
+/**
+ * Non-internal IPv4 and IPv6 (non link-local) addresses of `interfaces` (default: this machine's),
+ * those of physical-looking interfaces first.
+ */
+export function lanAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
+  const physical: string[] = [];
+  const virtual: string[] = [];
+  for (const [name, list] of Object.entries(interfaces)) {
     for (const a of list ?? []) {
       if (a.internal) continue;
       if (a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80')) continue;
-      out.push(a.address);
+      (VIRTUAL_INTERFACE.test(name) ? virtual : physical).push(a.address);
     }
   }
-  return out;
+  return [...physical, ...virtual];
 }
 
 /** `true` for loopback hosts (127/8, ::1, localhost). */
