@@ -172,14 +172,9 @@ export class Room {
 
   /** Handles a subscriber's `keyFrameRequest` (rate-limited per track). */
   keyFrameRequest(peer: Peer, trackId: string): void {
-    for (const other of this.#peers.values()) {
-      const track = other.tracks.get(trackId);
-      if (track) {
-        if (other !== peer) this.requestKeyFrame(track);
-        return;
-      }
-    }
-    peer.sendError(new RelayError(ErrorCode.UnknownTrack, `no track ${trackId} in this meeting`));
+    const track = this.#track(trackId);
+    if (!track) peer.sendError(new RelayError(ErrorCode.UnknownTrack, `no track ${trackId} in this meeting`));
+    else if (track.owner !== peer) this.requestKeyFrame(track);
   }
 
   /**
@@ -203,6 +198,7 @@ export class Room {
     this.requestKeyFrame(track);
   }
 
+  /** The track `trackId` of anyone in the meeting. */
   #track(trackId: string): RelayTrack | undefined {
     for (const other of this.#peers.values()) {
       const track = other.tracks.get(trackId);

@@ -604,6 +604,10 @@ export class Session extends TypedEmitter<SessionEvents> {
     for (const id of theirs.keys()) this.#send({ type: 'unpublish', trackId: id });
     for (const track of this.local.tracks.values()) track.requestKeyFrame();
     // The same for pauses of others' tracks (the relay keeps them over a resume, but one made meanwhile was lost).
+    this.#resyncPauses();
+  }
+
+  #resyncPauses(): void {
     for (const track of this.#tracks.values()) track.resync();
   }
 
@@ -611,8 +615,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   #resyncPausesSoon(): void {
     this.#resyncTimer ??= setTimeout(() => {
       this.#resyncTimer = undefined;
-      if (this.#state !== 'connected') return;
-      for (const track of this.#tracks.values()) track.resync();
+      if (this.#state === 'connected') this.#resyncPauses();
     }, 1000);
   }
 

@@ -14,7 +14,7 @@ import type { Sha256Factory } from './files/sha256.js';
 import { startSession, type JoinOptions, type Session } from './Session.js';
 import { NativeTransport, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';
 import { NodeWebSocket } from './transport/NodeWebSocket.js';
-import { normalizeFingerprint } from './transport/nodeTls.js';
+import { pinProblem } from './transport/nodeTls.js';
 import { WebSocketTransport, type WebSocketLike } from './transport/WebSocketTransport.js';
 import { relayUrls } from './url.js';
 
@@ -36,14 +36,11 @@ export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
   let urls: ReturnType<typeof relayUrls>;
   try {
     urls = relayUrls(options.url);
-    if (options.tls?.fingerprint !== undefined) {
-      normalizeFingerprint(options.tls.fingerprint);
-      // A pin on a plain connection would check nothing: the join and its passcode would go out in the clear.
-      if (!urls.secure) throw new TypeError(`a certificate fingerprint needs an https:// or wss:// relay URL, not ${String(options.url)}`);
-    }
   } catch (error) {
     return Promise.reject(error);
   }
+  const problem = pinProblem(options.tls, urls.secure, String(options.url));
+  if (problem) return Promise.reject(problem);
   const withHash = { ...options, sha256: options.sha256 ?? nodeSha256 };
   if (options.transport === 'native') return startSession(() => new NativeTransport(urls, options), withHash);
   if (options.transport !== undefined && options.transport !== 'websocket') {

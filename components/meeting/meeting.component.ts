@@ -174,9 +174,7 @@ export class LanMeeting extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('session')) {
       // A session given by the page replaces a rejoin in progress (one already closed ends the meeting).
-      if (this.session && this.#rejoin) {
-        this.#rejoin.cancelled = true;
-        this.#rejoin = undefined;
+      if (this.session && this.#cancelRejoin()) {
         if (this.session.state === 'closed') {
           this._stage = 'left';
           emit(this, 'lan-left', {});
@@ -200,11 +198,7 @@ export class LanMeeting extends LitElement {
   async join(): Promise<Session> {
     if (this.session && this.session.state !== 'closed') return this.session;
     // Joining by hand replaces a rejoin in progress (one session at a time): the meeting that broke is over.
-    if (this.#rejoin) {
-      this.#rejoin.cancelled = true;
-      this.#rejoin = undefined;
-      emit(this, 'lan-left', {});
-    }
+    if (this.#cancelRejoin()) emit(this, 'lan-left', {});
     this._stage = 'joining';
     this._error = '';
     try {
@@ -340,9 +334,16 @@ export class LanMeeting extends LitElement {
 
   /** Gives up joining again (the person left, or the element left the page): `left`, and `lan-left`. */
   #stopRejoin(): void {
-    if (this.#rejoin) this.#rejoin.cancelled = true;
-    this.#rejoin = undefined;
+    this.#cancelRejoin();
     this.#ended(undefined);
+  }
+
+  /** Stops the rejoin in progress, if any (`true` when there was one). */
+  #cancelRejoin(): boolean {
+    const rejoin = this.#rejoin;
+    if (rejoin) rejoin.cancelled = true;
+    this.#rejoin = undefined;
+    return rejoin !== undefined;
   }
 
   #onPrejoinJoined(e: CustomEvent<{ session: Session }>): void {

@@ -103,10 +103,11 @@ export class LocalTracksController implements ReactiveController {
 
   /** Compares the local tracks with the last look and re-renders the host (unless `update` is false) when they changed. */
   check(update = true): void {
-    const session = this.#session();
-    this.#watch(session && session.state !== 'closed' ? session : undefined);
-    const tracks = session && session.state !== 'closed' ? [...session.local.tracks.values()] : [];
-    const signature = `${session?.local.id ?? ''}/${tracks.map(signatureOf).join('|')}`;
+    const found = this.#session();
+    const session = found && found.state !== 'closed' ? found : undefined;
+    this.#watch(session);
+    const tracks = session ? [...session.local.tracks.values()] : [];
+    const signature = `${found?.local.id ?? ''}/${tracks.map(signatureOf).join('|')}`;
     if (signature === this.#signature) return;
     this.#signature = signature;
     this.#unsubscribe();

@@ -178,12 +178,9 @@ export class MediaController {
   /** A remote track appeared (published, or present at join). */
   remoteTrackAdded(track: RemoteTrack): void {
     if (track.kind !== 'microphone') {
-      // Not shown anywhere unless attached by now (a `trackPublished` listener attaching at once is in time).
-      if (this.#pauseUnseenVideo) {
-        queueMicrotask(() => {
-          if (!track.ended && !this.#renderers.get(track.id)?.targets) track.setUnseen(true);
-        });
-      }
+      // Shown nowhere yet; a page attaching it soon (a `trackPublished` listener, a grid's next render) is in time:
+      // the track tells the relay 100 ms after the first change, so nothing is sent.
+      if (this.#pauseUnseenVideo) track.setUnseen(true);
       return;
     }
     track.on('frame', (frame) => this.#speaker.update(track.participantId, frame.audioLevel, frame.voice, performance.now()));

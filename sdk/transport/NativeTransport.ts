@@ -19,7 +19,7 @@ import {
 } from '../protocol/index.js';
 import type { RelayUrls } from '../url.js';
 import { SENDER_VIDEO_HIGH_WATER, Transport } from './Transport.js';
-import { pinMismatch, tlsConnectOptions, type NodeTlsOptions } from './nodeTls.js';
+import { pinMismatch, pinProblem, tlsConnectOptions, type NodeTlsOptions } from './nodeTls.js';
 
 
 /** Bytes of the buffer plain TCP reads into. */
@@ -49,10 +49,8 @@ export interface RelayDiscovery {
 
 /** Fetches `/.well-known/lanconf` from the relay. */
 export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: AbortSignal): Promise<RelayDiscovery> {
-  // A pin on a plain connection would check nothing.
-  if (tls?.fingerprint && !urls.secure) {
-    return Promise.reject(new TypeError(`a certificate fingerprint needs an https:// or wss:// relay URL, not ${urls.http}`));
-  }
+  const problem = pinProblem(tls, urls.secure, urls.http);
+  if (problem) return Promise.reject(problem);
   const url = new URL('.well-known/lanconf', urls.http);
   return new Promise((resolve, reject) => {
     // A connection of its own (no agent), so a pinned certificate is checked on this very connection.

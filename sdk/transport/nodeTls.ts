@@ -33,6 +33,21 @@ export function normalizeFingerprint(fingerprint: string): string {
 }
 
 /**
+ * Why `tls` cannot be used with a relay reached over a connection that is `secure` or not: a malformed
+ * fingerprint, or one given for a plain connection (it would check nothing, and the join and its passcode
+ * would go out in the clear). `undefined` when nothing is pinned or the pin can be checked.
+ */
+export function pinProblem(tls: NodeTlsOptions | undefined, secure: boolean, url: string): TypeError | undefined {
+  if (tls?.fingerprint === undefined) return undefined;
+  try {
+    normalizeFingerprint(tls.fingerprint);
+  } catch (error) {
+    return error as TypeError;
+  }
+  return secure ? undefined : new TypeError(`a certificate fingerprint needs an https:// or wss:// relay URL, not ${url}`);
+}
+
+/**
  * Options for `tls.connect` / `https.request`. With a fingerprint the chain is not checked by Node (a
  * self-signed certificate has none); {@link pinMismatch} must then be called on `secureConnect`.
  */
