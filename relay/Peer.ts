@@ -6,7 +6,7 @@ import { ErrorCode, ProtocolError, type LanError } from '../sdk/errors.js';
 import {
   ID_BYTES, MEDIA_HEADER_BYTES, MediaOffset, PacketType, decodeClientMessage, decodeMediaPacket, encodeControl,
   idBytesEqual, idToBytes, isVideoKind, type ClientMessage, type Codec, type ParticipantInfo,
-  type RelayMessage, type TrackInfo, type TrackKind, Reassembler,
+  type RelayMessage, type TrackInfo, type TrackKind, Reassembler, type ReassemblyBudget,
 } from '../sdk/protocol/index.js';
 import type { FileService } from './files/FileService.js';
 import type { PeerLink } from './links.js';
@@ -79,6 +79,8 @@ export interface PeerHost {
   readonly files: FileService | undefined;
   readonly videoHighWater: number;
   readonly maxQueueBytes: number;
+  /** Bytes all native participants may hold together in UDP frames being reassembled. */
+  readonly reassemblyBudget: ReassemblyBudget;
   join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>): void;
   sendUdp(peer: Peer, datagrams: Uint8Array[]): void;
   peerClosed(peer: Peer): void;
@@ -96,6 +98,8 @@ export interface PeerStats {
   forgedDropped: number;
   /** Video frames dropped on arrival because they had queued too long on the way (see docs/architecture.md). */
   staleDropped: number;
+  /** UDP frames dropped in reassembly: incomplete in time, inconsistent, over a limit, or evicted to stay in budget. */
+  reassemblyDropped: number;
 }
 
 const MAX_ERRORS_BEFORE_CLOSE = 100;
@@ -123,7 +127,7 @@ export class Peer {
   /** Other participants' tracks this peer paused (`subscription`): none of their frames are sent to it. */
   readonly paused = new Set<string>();
   lastHeard = Date.now();
-  readonly stats: PeerStats = { controlIn: 0, framesIn: 0, framesOut: 0, bytesOut: 0, videoDropped: 0, errorsSent: 0, forgedDropped: 0, staleDropped: 0 };
+  readonly stats: PeerStats;
   readonly #host: PeerHost;
   #idBytes: Uint8Array | undefined;
   #closed = false;
@@ -133,6 +137,8 @@ export class Peer {
   #dropWindow = 0;
   #drops = 0;
   #reassembler: Reassembler | undefined;
+  /** Frames dropped by reassemblers this peer had before its current one. */
+  #reassemblyDroppedEarlier = 0;
   /** Tracks for which this subscriber lost a video frame and waits for a key frame. */
   readonly #needsKeyFrame = new Set<string>();
   /** Why the peer is gone: `left`, `disconnected` (the connection dropped), or the error code it was closed with. */
@@ -150,6 +156,13 @@ export class Peer {
     this.#host = host;
     this.#tokens = host.limits.maxControlPerSecond * 2;
     this.#chatTokens = host.limits.maxChatPerSecond * 2;
+    const reassemblyDropped = () => this.#reassemblyDroppedEarlier + (this.#reassembler?.dropped ?? 0);
+    this.stats = {
+      controlIn: 0, framesIn: 0, framesOut: 0, bytesOut: 0, videoDropped: 0, errorsSent: 0, forgedDropped: 0, staleDropped: 0,
+      get reassemblyDropped() {
+        return reassemblyDropped();
+      },
+    };
     link.setHandlers({
       text: (text) => this.#onText(text),
       binary: (bytes, owned) => this.#onBinary(bytes, false, owned),
@@ -182,7 +195,9 @@ export class Peer {
     this.room = room;
     this.role = role;
     this.joinedAt = Date.now();
-    this.#reassembler = new Reassembler({ maxFrameBytes: this.#host.limits.maxFrameBytes });
+    this.#reassemblyDroppedEarlier += this.#reassembler?.dropped ?? 0;
+    this.#reassembler?.clear();
+    this.#reassembler = undefined;
   }
 
   /**
@@ -480,7 +495,11 @@ export class Peer {
         this.sendError(new ProtocolError(ErrorCode.BadFragment, 'fragments are for UDP only; send whole frames'));
         return;
       }
-      const done = this.#reassembler!.push(packet, bytes);
+      // Made at the first fragment, once the UDP payload size the client sends with is known.
+      const reassembler = this.#reassembler ??= new Reassembler({
+        maxFrameBytes: limit, fragmentPayload: this.udpPayloadSize || undefined, budget: this.#host.reassemblyBudget,
+      });
+      const done = reassembler.push(packet, bytes);
       if (!done) return;
       whole = done;
     }

@@ -14,7 +14,7 @@ import { ErrorCode, RelayError } from '../sdk/errors.js';
 import { TypedEmitter } from '../sdk/TypedEmitter.js';
 import {
   DEFAULT_LIMITS, DEFAULT_UDP_PAYLOAD, FRAME_HEADER_BYTES, MAX_FILE_CHUNK_BYTES, MEDIA_HEADER_BYTES, PacketType, PEER_TIMEOUT_MS, PING_INTERVAL_MS,
-  PROTOCOL_VERSION, UDP_BIND_ACK, UDP_TOKEN_BYTES, decodeUdpBind, randomId, randomToken,
+  PROTOCOL_VERSION, ReassemblyBudget, UDP_BIND_ACK, UDP_TOKEN_BYTES, decodeUdpBind, randomId, randomToken,
   type ClientMessageOf, type Limits,
 } from '../sdk/protocol/index.js';
 import { createHttpHandler } from './http.js';
@@ -65,6 +65,11 @@ export interface RelayOptions {
   videoHighWater?: number;
   /** A subscriber with more than this many bytes queued is disconnected (it stopped reading). Default 64 MiB. */
   maxQueueBytes?: number;
+  /**
+   * Bytes all native participants may hold together in UDP frames being reassembled (each one also at
+   * most twice `limits.maxFrameBytes`). Past it, whoever holds the most loses its oldest frame. Default 64 MiB.
+   */
+  maxReassemblyBytes?: number;
   /** Smallest interval between key-frame requests per track (ms). Default 500. */
   keyFrameInterval?: number;
   /** A peer silent this long is removed (ms). Default 6000. */
@@ -112,6 +117,10 @@ export interface RelayStats {
   udpBadBind: number;
   udpGarbage: number;
   udpSendErrors: number;
+  /** UDP frames dropped in reassembly, over all participants: incomplete in time, inconsistent, over a limit, evicted. */
+  readonly udpReassemblyDropped: number;
+  /** Bytes held now in UDP frames being reassembled, over all participants. */
+  readonly udpReassemblyBytes: number;
 }
 
 /** Events of a {@link Relay}. */
@@ -138,7 +147,7 @@ export type RelayEvents = {
  */
 export class Relay extends TypedEmitter<RelayEvents> {
   readonly limits: Limits;
-  readonly stats: RelayStats = { connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0 };
+  readonly stats: RelayStats;
   readonly #options: RelayOptions;
   readonly #rooms = new Map<string, Room>();
   readonly #peers = new Set<Peer>();
@@ -167,6 +176,16 @@ export class Relay extends TypedEmitter<RelayEvents> {
     super();
     this.#options = options;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const reassembly = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 * 1024 * 1024);
+    this.stats = {
+      connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0,
+      get udpReassemblyDropped() {
+        return reassembly.dropped;
+      },
+      get udpReassemblyBytes() {
+        return reassembly.held;
+      },
+    };
     const relay = this;
     const log = (level: 'info' | 'warn', message: string) => options.log?.(level, message);
     this.#peerHost = {
@@ -176,6 +195,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       },
       videoHighWater: options.videoHighWater ?? 1024 * 1024,
       maxQueueBytes: options.maxQueueBytes ?? 64 * 1024 * 1024,
+      reassemblyBudget: reassembly,
       join: (peer, message) => relay.#join(peer, message),
       sendUdp: (peer, datagrams) => relay.#sendUdp(peer, datagrams),
       peerClosed: (peer) => relay.#peerClosed(peer),

@@ -9,4 +9,4 @@ export * from './control.js';
 export * from './framing.js';
 export * from './udp.js';
 export * from './fileChunk.js';
-export { Reassembler, type ReassemblerOptions } from './Reassembler.js';
+export { Reassembler, ReassemblyBudget, type ReassemblerOptions } from './Reassembler.js';

@@ -193,7 +193,7 @@ export class NativeTransport extends Transport {
     if (!welcome.udp || !this.#relayUdp) return;
     this.#relayUdp.port = welcome.udp.port;
     this.#payloadSize = welcome.udp.payloadSize;
-    this.#reassembler = new Reassembler({ maxFrameBytes: welcome.limits.maxFrameBytes });
+    this.#reassembler = new Reassembler({ maxFrameBytes: welcome.limits.maxFrameBytes, fragmentPayload: welcome.udp.payloadSize });
     const relay = this.#relayUdp;
     const udp = createSocket({ type: relay.address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
     this.#udp = udp;

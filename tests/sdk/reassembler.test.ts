@@ -5,7 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  FRAGMENT_TIMEOUT_MS, MEDIA_HEADER_BYTES, MTU_SAFE_UDP_PAYLOAD, DEFAULT_UDP_PAYLOAD, Reassembler,
+  FRAGMENT_TIMEOUT_MS, MEDIA_HEADER_BYTES, MTU_SAFE_UDP_PAYLOAD, DEFAULT_UDP_PAYLOAD, Reassembler, ReassemblyBudget,
   decodeMediaPacket, encodeMediaPacket, fragmentPacket,
 } from '../../sdk/protocol/index.js';
 
@@ -255,5 +255,92 @@ describe('fragmentation and reassembly', () => {
     reassembler.clear();
     assert.equal(reassembler.pending, 0);
     assert.deepEqual(feed(reassembler, fragments.slice(2)), []);
+  });
+});
+
+/** A fragment as an attacker sends it: `count` fragments declared, `payload` bytes carried. */
+function declared(sequence: number, count: number, index = 0, payload = 1, sender = SENDER): Uint8Array {
+  return encodeMediaPacket(
+    { kind: 'camera', codec: 'vp8', keyFrame: true, sender, track: TRACK, sequence, timestamp: 1, fragmentIndex: index, fragmentCount: count },
+    new Uint8Array(payload).fill(7),
+  );
+}
+
+describe('reassembly limits (what a datagram declares costs nothing)', () => {
+  test('Reassembler drops a fragment declaring more fragments than the largest frame needs, holding nothing', () => {
+    // 4 MiB frames in fragments of 1200 bytes need at most 3496 of them.
+    const reassembler = new Reassembler({ maxFrameBytes: 4 * 1024 * 1024, fragmentPayload: 1200 });
+    assert.deepEqual(feed(reassembler, [declared(1, 65535), declared(2, 3497)]), []);
+    assert.equal(reassembler.pending, 0);
+    assert.equal(reassembler.heldBytes, 0);
+    assert.equal(reassembler.dropped, 2);
+    // Later fragments of a refused frame are ignored, not counted again; the largest legal count is taken.
+    feed(reassembler, [declared(1, 65535, 1)]);
+    assert.equal(reassembler.dropped, 2);
+    feed(reassembler, [declared(3, 3496)]);
+    assert.equal(reassembler.pending, 1);
+  });
+
+  test('Reassembler with no fragment size bounds counts by the smallest UDP payload the protocol allows', () => {
+    const reassembler = new Reassembler({ maxFrameBytes: 1024 * 1024 }); // at least 512 bytes a fragment: 2048 fragments
+    feed(reassembler, [declared(1, 2049), declared(2, 2048)]);
+    assert.equal(reassembler.dropped, 1);
+    assert.equal(reassembler.pending, 1);
+  });
+
+  test('Reassembler drops a fragment longer than the sender\'s fragment size', () => {
+    const reassembler = new Reassembler({ maxFrameBytes: 100_000, fragmentPayload: 1200 });
+    feed(reassembler, [declared(1, 3, 0, 1201)]);
+    assert.equal(reassembler.pending, 0);
+    assert.equal(reassembler.dropped, 1);
+    const ok = fragmentPacket(frame(3000, 2), 1200);
+    feed(reassembler, [ok[0]!, declared(2, 3, 1, 1201)]);
+    assert.equal(reassembler.pending, 0, 'a frame with one oversized fragment is dropped whole');
+    assert.equal(reassembler.dropped, 2);
+    assert.equal(feed(reassembler, fragmentPacket(frame(3000, 3), 1200)).length, 1, 'an honest frame still goes through');
+  });
+
+  test('Reassembler holds only the fragments received: 64 frames declaring 65535 fragments each stay tiny', async () => {
+    // Before, each such frame allocated an array of 65535 slots (512 KiB): 64 of them held 32 MiB.
+    const reassembler = new Reassembler({ maxFrameBytes: 64 * 1024 * 1024, fragmentPayload: 1024 });
+    const heapBefore = process.memoryUsage().heapUsed;
+    for (let sequence = 0; sequence < 64; sequence++) feed(reassembler, [declared(sequence, 65535)]);
+    const heapAfter = process.memoryUsage().heapUsed;
+    assert.equal(reassembler.pending, 64);
+    assert.ok(reassembler.heldBytes < 64 * 1024, `${reassembler.heldBytes} bytes accounted for 64 one-byte fragments`);
+    assert.ok(heapAfter - heapBefore < 8 * 1024 * 1024, `the heap grew ${heapAfter - heapBefore} bytes for 64 one-byte fragments`);
+  });
+
+  test('Reassembler keeps what it holds under maxHeldBytes, dropping its oldest frames first', () => {
+    const reassembler = new Reassembler({ maxFrameBytes: 100_000, fragmentPayload: 1000, maxHeldBytes: 4500 });
+    const frames = [1, 2, 3].map((sequence) => fragmentPacket(frame(4000, sequence), 1000));
+    feed(reassembler, frames[0]!.slice(0, 2)); // ~2.4 KB held
+    feed(reassembler, frames[1]!.slice(0, 2)); // ~4.9 KB: over, frame 1 goes
+    assert.equal(reassembler.dropped, 1);
+    assert.ok(reassembler.heldBytes <= 4500, `${reassembler.heldBytes} held`);
+    assert.equal(feed(reassembler, frames[1]!.slice(2)).length, 0, 'frame 2 finishing would exceed the limit alone');
+    assert.equal(reassembler.pending, 0);
+    const small = new Reassembler({ maxFrameBytes: 100_000, fragmentPayload: 1000, maxHeldBytes: 6000 });
+    assert.equal(feed(small, frames[2]!).length, 1, 'a frame that fits completes');
+    assert.equal(small.heldBytes, 0);
+  });
+
+  test('ReassemblyBudget: past the shared limit the largest holder loses its oldest frames, a small holder keeps its frame', () => {
+    const budget = new ReassemblyBudget(200_000);
+    const hoarder = new Reassembler({ maxFrameBytes: 1024 * 1024, fragmentPayload: 1200, budget });
+    const honest = new Reassembler({ maxFrameBytes: 1024 * 1024, fragmentPayload: 1200, budget });
+    const honestFrame = fragmentPacket(frame(30_000, 1, OTHER_SENDER), 1200);
+    feed(honest, honestFrame.slice(0, 10));
+    // The hoarder sends the first 20 fragments of many frames it never finishes.
+    for (let sequence = 0; sequence < 40; sequence++) feed(hoarder, fragmentPacket(frame(100_000, sequence, SENDER, 5), 1200).slice(0, 20));
+    assert.ok(budget.held <= budget.maxBytes, `${budget.held} held over ${budget.maxBytes}`);
+    assert.ok(hoarder.dropped > 0, 'the hoarder lost frames');
+    assert.equal(honest.dropped, 0, 'the small holder lost nothing');
+    const done = feed(honest, honestFrame.slice(10));
+    assert.equal(done.length, 1, 'the honest frame completed');
+    assert.equal(budget.dropped, hoarder.dropped);
+    hoarder.clear();
+    assert.equal(budget.held, honest.heldBytes);
+    assert.equal(budget.held, 0);
   });
 });
