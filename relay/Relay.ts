@@ -76,6 +76,17 @@ export interface RelayOptions {
   peerTimeoutMs?: number;
   /** A connection that has not joined within this time is closed (ms). Default 10000. */
   joinTimeoutMs?: number;
+  /**
+   * A TLS connection (HTTPS or native TCP) whose handshake is not done within this time is closed (ms).
+   * Default 5000.
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Connections open at once from one IP address, over the HTTP(S) and TCP listeners together (a browser
+   * holds a few for the page and one for its session); more are closed at once. Default 64; raise it for a
+   * load test that runs many clients from one address.
+   */
+  maxConnectionsPerAddress?: number;
   /** Serve the demo page and bundles over HTTP. Default `true`. */
   serveDemo?: boolean;
   /** Where log lines go. Default: none. The CLI prints them. */
@@ -117,6 +128,10 @@ export interface RelayStats {
   udpBadBind: number;
   udpGarbage: number;
   udpSendErrors: number;
+  /** Connections closed at once because their address had `maxConnectionsPerAddress` open already. */
+  connectionsRefused: number;
+  /** TLS connections closed because their handshake failed or did not finish in time. */
+  tlsHandshakeFailures: number;
   /** UDP frames dropped in reassembly, over all participants: incomplete in time, inconsistent, over a limit, evicted. */
   readonly udpReassemblyDropped: number;
   /** Bytes held now in UDP frames being reassembled, over all participants. */
@@ -151,6 +166,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #options: RelayOptions;
   readonly #rooms = new Map<string, Room>();
   readonly #peers = new Set<Peer>();
+  /** Every socket the HTTP(S) and TCP listeners accepted and that is still open, joined or not. */
+  readonly #sockets = new Set<Socket>();
+  /** Open sockets by remote address. */
+  readonly #perAddress = new Map<string, number>();
+  #lastRefusalLog = 0;
   readonly #linkOpenedAt = new WeakMap<Peer, number>();
   readonly #udpTokens = new Map<string, Peer>();
   readonly #udpBindings = new Map<string, Peer>();
@@ -178,7 +198,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     const reassembly = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 * 1024 * 1024);
     this.stats = {
-      connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0,
+      connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0, connectionsRefused: 0, tlsHandshakeFailures: 0,
       get udpReassemblyDropped() {
         return reassembly.dropped;
       },
@@ -262,9 +282,13 @@ export class Relay extends TypedEmitter<RelayEvents> {
       () => this.info(),
       (req, res, url) => this.#files?.handleHttp(req, res, url) ?? false,
     );
-    this.#http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
-    this.#http.headersTimeout = 10_000;
-    this.#http.requestTimeout = 30_000;
+    const handshakeTimeout = o.handshakeTimeoutMs ?? 5000;
+    // An HTTP request's headers (a WebSocket's handshake) must come within the join timeout. Node checks
+    // these timeouts on connectionsCheckingInterval (30 s by default: a silent connection stayed up to 40 s).
+    const joinTimeout = o.joinTimeoutMs ?? 10_000;
+    const httpOptions = { connectionsCheckingInterval: Math.min(1000, joinTimeout), headersTimeout: joinTimeout, requestTimeout: Math.max(30_000, joinTimeout) };
+    this.#http = tls ? createHttpsServer({ ...httpOptions, cert: tls.cert, key: tls.key, handshakeTimeout }, handler) : createHttpServer(httpOptions, handler);
+    this.#http.on('connection', (socket: Socket) => this.#track(socket));
     const maxWsPayload = Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES + 1024;
     this.#http.on('upgrade', (req, socket: Socket, head: Buffer) => {
       if (this.#closed) return socket.destroy();
@@ -273,6 +297,13 @@ export class Relay extends TypedEmitter<RelayEvents> {
       if (accept) this.#accept(new WsLink(socket, accept, head, maxWsPayload));
     });
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // A TLS handshake that failed or timed out: there is no HTTP to answer on (an answer would wait for
+      // a handshake that never comes, and keep the socket open for ever).
+      if (isTlsFailure(err)) {
+        this.stats.tlsHandshakeFailures++;
+        socket.destroy();
+        return;
+      }
       // 408 for an idle kept-alive socket, which browsers retry; 400 only for real garbage.
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
         : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
@@ -281,11 +312,17 @@ export class Relay extends TypedEmitter<RelayEvents> {
     });
 
     const onTcp = (socket: Socket) => {
-      if (this.#closed) return socket.destroy();
+      if (this.#closed || socket.destroyed) return socket.destroy();
       this.#accept(new TcpLink(socket, Math.max(this.limits.maxControlBytes, Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES) + FRAME_HEADER_BYTES));
     };
-    this.#tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, onTcp) : createTcpServer({ pauseOnConnect: true }, onTcp);
-    this.#tcp.on('tlsClientError', () => { /* a failed handshake only affects that socket */ });
+    this.#tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key, handshakeTimeout }, onTcp) : createTcpServer({ pauseOnConnect: true }, onTcp);
+    // Before onTcp, which only sees a plain connection once accepted (or a TLS one once its handshake is done).
+    this.#tcp.prependListener('connection', (socket: Socket) => this.#track(socket));
+    this.#tcp.on('tlsClientError', (_error, socket) => {
+      // A failed or timed-out handshake: Node leaves the socket open unless it is destroyed here.
+      this.stats.tlsHandshakeFailures++;
+      socket.destroy();
+    });
 
     this.#udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
     this.#udp.on('message', (msg, rinfo) => this.#onUdp(msg, rinfo));
@@ -365,6 +402,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const deadline = Date.now() + 1000;
     while (this.#peers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const peer of [...this.#peers]) peer.link.destroy();
+    // Connections that never joined (a TLS handshake in progress, an idle HTTP socket) hold the servers open.
+    for (const socket of [...this.#sockets]) socket.destroy();
     await Promise.all([
       closeServer(this.#http),
       closeServer(this.#tcp),
@@ -380,6 +419,35 @@ export class Relay extends TypedEmitter<RelayEvents> {
     ]);
     this.#store?.close();
     this.emit('closed');
+  }
+
+  /** Counts an accepted socket against its address, closing it at once past the limit. */
+  #track(socket: Socket): void {
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    const address = normalizeAddress(socket.remoteAddress);
+    const open = this.#perAddress.get(address) ?? 0;
+    const max = this.#options.maxConnectionsPerAddress ?? 64;
+    if (open >= max) {
+      this.stats.connectionsRefused++;
+      const now = Date.now();
+      if (now - this.#lastRefusalLog > 10_000) {
+        this.#lastRefusalLog = now;
+        this.#peerHost.log('warn', `${address} has ${open} connections open (the most one address may have): refusing more`);
+      }
+      socket.destroy();
+      return;
+    }
+    this.#perAddress.set(address, open + 1);
+    this.#sockets.add(socket);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      const left = (this.#perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(address, left);
+      else this.#perAddress.delete(address);
+    });
   }
 
   #accept(link: PeerLink): void {
@@ -556,6 +624,12 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
 /** UDP socket buffers asked for: a burst from many senders at once must fit (the kernel may cap it). */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** An error of a TLS handshake (failed, or not done in time), as the HTTPS server reports it. */
+function isTlsFailure(error: NodeJS.ErrnoException & { library?: string }): boolean {
+  const code = error.code ?? '';
+  return code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || error.library !== undefined;
+}
 
 function sameSecret(expected: string, given: string): boolean {
   const a = createHash('sha256').update(expected).digest();

@@ -37,6 +37,8 @@ Options:
   --retention-hours <h>
                       shared files of a meeting are deleted this long after it empties
                       (default 24; 0 deletes them as soon as everyone has left)
+  --max-connections <n>
+                      connections open at once from one address (default 64)
   --version           print the version
   -h, --help          this help
 
@@ -86,7 +88,7 @@ async function main(): Promise<number> {
         tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
         passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
         'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
-        'retention-hours': { type: 'string' },
+        'retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -117,6 +119,7 @@ async function main(): Promise<number> {
       dataDir: args['data-dir'] ?? defaultDataDir(),
       chatHistory: Math.floor(count(args['chat-history'], 'chat-history', 100, 10_000)),
       fileRetentionMs: count(args['retention-hours'], 'retention-hours', 24, 24 * 365) * 3600_000,
+      maxConnectionsPerAddress: Math.max(1, Math.floor(count(args['max-connections'], 'max-connections', 64, 1_000_000))),
       limits: {
         maxFileBytes: Math.floor(count(args['max-file-mb'], 'max-file-mb', 4096, 2 ** 30) * 1024 * 1024),
         maxMeetingFileBytes: Math.floor(count(args['meeting-quota-mb'], 'meeting-quota-mb', 20480, 2 ** 30) * 1024 * 1024),
