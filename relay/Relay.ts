@@ -3,12 +3,13 @@
  * meetings ({@link Room}) and their clients ({@link Peer}), and forwards media without decoding it.
  * @module
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { X509Certificate, timingSafeEqual, createHash } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { ErrorCode, RelayError } from '../sdk/errors.js';
 import { TypedEmitter } from '../sdk/TypedEmitter.js';
@@ -26,7 +27,8 @@ import { Peer, type PeerHost } from './Peer.js';
 import { Room, type RoomHost } from './Room.js';
 import { FileService } from './files/FileService.js';
 import { Store } from './store/Store.js';
-import { selfSignedTls, type TlsMaterial } from './tls.js';
+import { caIssuedTls, type TlsMaterial } from './tls.js';
+import { createTrustRoutes, type TrustRoutes } from './trust/routes.js';
 
 /** Options of a {@link Relay}. Every one has a default fit for a LAN. */
 export interface RelayOptions {
@@ -39,11 +41,20 @@ export interface RelayOptions {
   /** UDP media port for native clients. Default 8789; 0 picks a free one. */
   udpPort?: number;
   /**
-   * `'auto'` (default): HTTPS with a self-signed certificate kept in the data dir, unless the relay
-   * listens on loopback only, where plain HTTP is a secure context already. `'on'` forces the
-   * self-signed certificate, `'off'` plain HTTP; or give the admin's own certificate and key (PEM).
+   * `'auto'` (default): HTTPS with a certificate from the relay's own certificate authority (a CA made
+   * once in the data dir, name-constrained to private addresses and local names, that people trust once
+   * through the trust page at `http://…/trust`), unless the relay listens on loopback only, where plain
+   * HTTP is a secure context already. `'on'` forces it, `'off'` plain HTTP. Or give the admin's own
+   * ready certificate and key (PEM, `{ cert, key }`), or an organisation's CA to issue the server
+   * certificate from (`{ caCert, caKey }`).
    */
-  tls?: 'auto' | 'on' | 'off' | { cert: string; key: string };
+  tls?: 'auto' | 'on' | 'off' | { cert: string; key: string } | { caCert: string; caKey: string };
+  /**
+   * DNS names (besides `localhost`, `.local` names and this machine's host name) the relay's own CA may
+   * vouch for and its certificate covers. Fixed when the CA is made, at first start: a name added later
+   * needs a new CA (`lanconf-relay ca --renew`), and so a new trust step for everyone.
+   */
+  hostnames?: string[];
   /** Where the relay keeps its certificate, chat history (SQLite) and shared files. */
   dataDir?: string;
   /** A passcode every participant must give. Default none. */
@@ -102,10 +113,21 @@ export interface RelayAddresses {
   udpPort: number;
   /** `true` when HTTP is HTTPS (and WebSocket is WSS). */
   tls: boolean;
-  /** SHA-256 fingerprint of the certificate, when TLS is on. */
+  /**
+   * SHA-256 fingerprint to pin (a Node client's `tls.fingerprint`), when TLS is on: the CA's, so server
+   * certificates it issues later keep matching; the certificate's own with the admin's ready certificate.
+   */
   fingerprint?: string;
-  /** `true` when the certificate was made now (first start). */
+  /** SHA-256 fingerprint of the server certificate itself. */
+  certificateFingerprint?: string;
+  /** `true` when the server certificate was made now. */
   certificateCreated?: boolean;
+  /** The CA the server certificate comes from (absent with the admin's ready certificate). */
+  ca?: { fingerprint: string; name: string; own: boolean; created: boolean; path: string };
+  /** The trust page at each URL (plain `http://…/trust`), when the relay has a CA. */
+  trustUrls?: string[];
+  /** This machine's names or addresses the certificate leaves out (outside the CA's constraints). */
+  leftOut?: string[];
   /** Every base URL a browser or client on the LAN can use (`https://192.168.1.20:8787/`…). */
   urls: string[];
 }
@@ -182,7 +204,12 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #held = new Map<Peer, number>();
   #store: Store | undefined;
   #files: FileService | undefined;
+  /** The HTTP(S) server of the demo, bundles, files and WebSocket. */
   #http: HttpServer | undefined;
+  /** With TLS: the plain HTTP server of the trust page, fed by {@link Relay.#web}. */
+  #plainHttp: HttpServer | undefined;
+  /** What listens on the web port: `#http` itself, or with TLS a TCP server that hands each connection to `#http` or `#plainHttp`. */
+  #web: HttpServer | TcpServer | undefined;
   #tcp: TcpServer | undefined;
   #udp: UdpSocket | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -253,15 +280,62 @@ export class Relay extends TypedEmitter<RelayEvents> {
     if (this.#closed) throw new RelayError(ErrorCode.Closed, 'the relay is closed');
     const o = this.#options;
     const host = o.host ?? '0.0.0.0';
-    const tlsMode = o.tls ?? 'auto';
-    let tls: (TlsMaterial & { created?: boolean }) | undefined;
-    if (typeof tlsMode === 'object') {
-      tls = { ...tlsMode, fingerprint: new (await import('node:crypto')).X509Certificate(tlsMode.cert).fingerprint256, selfSigned: false };
-    } else if (tlsMode === 'on' || (tlsMode === 'auto' && !isLoopback(host))) {
-      tls = await selfSignedTls(o.dataDir ?? defaultDataDir(), host);
+    const tls = await this.#loadTls(host);
+    await this.#openStore();
+    this.#startWeb(tls);
+    this.#startTcp(tls);
+    this.#startUdp(host);
+    try {
+      const port = await listenOn(this.#web!, o.port ?? 8787, host);
+      const tcpPort = await listenOn(this.#tcp!, o.tcpPort ?? 8788, host);
+      const udpPort = await this.#bindUdp(o.udpPort ?? 8789, host);
+      const scheme = tls ? 'https' : 'http';
+      const urls = reachableHosts(host).map((h) => urlFor(scheme, h, port));
+      this.#addresses = {
+        host, port, tcpPort, udpPort, tls: !!tls, urls,
+        ...(tls ? {
+          fingerprint: tls.ca?.fingerprint ?? tls.fingerprint, certificateFingerprint: tls.fingerprint, certificateCreated: !!tls.created,
+          ...(tls.ca ? {
+            ca: { fingerprint: tls.ca.fingerprint, name: tls.ca.name, own: tls.ca.own, created: tls.ca.created, path: tls.ca.certPath },
+            trustUrls: urls.map((u) => `${u.replace(/^https:/, 'http:')}trust`),
+          } : {}),
+          ...(tls.leftOut?.length ? { leftOut: tls.leftOut } : {}),
+        } : {}),
+      };
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    this.#timer = setInterval(() => this.#sweep(), 1000);
+    this.#timer.unref();
+    return this.#addresses;
+  }
+
+  /** Step 1 of listen: the TLS material (the CA's server certificate, the admin's own, or none). */
+  async #loadTls(host: string): Promise<TlsMaterial | undefined> {
+    const o = this.#options;
+    const mode = o.tls ?? 'auto';
+    let tls: TlsMaterial | undefined;
+    if (typeof mode === 'object' && 'cert' in mode) {
+      tls = { ...mode, fingerprint: new X509Certificate(mode.cert).fingerprint256, selfSigned: false };
+    } else if (typeof mode === 'object' || mode === 'on' || (mode === 'auto' && !isLoopback(host))) {
+      const source = typeof mode === 'object' ? { caCert: mode.caCert, caKey: mode.caKey } : {};
+      try {
+        tls = await caIssuedTls(o.dataDir ?? defaultDataDir(), host, { ...source, ...(o.hostnames ? { hostnames: o.hostnames } : {}) });
+      } catch (error) {
+        throw new RelayError(ErrorCode.Internal, `cannot set up TLS: ${(error as Error).message}`);
+      }
+      if (tls.leftOut?.length) {
+        this.#peerHost.log('warn', `left out of the certificate (outside what the relay's CA may vouch for): ${tls.leftOut.join(', ')}`);
+      }
     }
     this.#tlsMaterial = tls;
+    return tls;
+  }
 
+  /** Step 2: the store (chat history, files). */
+  async #openStore(): Promise<void> {
+    const o = this.#options;
     const dataDir = o.dataDir ?? defaultDataDir();
     try {
       this.#store = new Store(dataDir);
@@ -275,87 +349,143 @@ export class Relay extends TypedEmitter<RelayEvents> {
       this.#store?.close();
       throw new RelayError(ErrorCode.Internal, `cannot open the data dir ${dataDir}: ${(error as Error).message}`);
     }
+  }
 
+  /**
+   * Step 3: HTTP(S) + WebSocket. With TLS, one port serves HTTPS and, for people whose browser does not
+   * trust the relay yet, plain HTTP with the trust page only: the first byte of a connection tells them
+   * apart (a TLS handshake starts with 0x16).
+   */
+  #startWeb(tls: TlsMaterial | undefined): void {
+    const o = this.#options;
     const root = packageRoot();
+    const trust = tls ? this.#trustRoutes(tls) : undefined;
     const handler = createHttpHandler(
       o.serveDemo === false ? [] : [{ prefix: '/dist/', dir: join(root, 'dist') }, { prefix: '/', dir: join(root, 'demo') }],
       () => this.info(),
-      (req, res, url) => this.#files?.handleHttp(req, res, url) ?? false,
+      (req, res, url) => (trust?.(req, res, url, true) ?? false) || (this.#files?.handleHttp(req, res, url) ?? false),
     );
     const handshakeTimeout = o.handshakeTimeoutMs ?? 5000;
     // An HTTP request's headers (a WebSocket's handshake) must come within the join timeout. Node checks
     // these timeouts on connectionsCheckingInterval (30 s by default: a silent connection stayed up to 40 s).
     const joinTimeout = o.joinTimeoutMs ?? 10_000;
     const httpOptions = { connectionsCheckingInterval: Math.min(1000, joinTimeout), headersTimeout: joinTimeout, requestTimeout: Math.max(30_000, joinTimeout) };
-    this.#http = tls ? createHttpsServer({ ...httpOptions, cert: tls.cert, key: tls.key, handshakeTimeout }, handler) : createHttpServer(httpOptions, handler);
-    this.#http.on('connection', (socket: Socket) => this.#track(socket));
+    const http = tls ? createHttpsServer({ ...httpOptions, cert: tls.cert, key: tls.key, handshakeTimeout }, handler) : createHttpServer(httpOptions, handler);
+    this.#http = http;
     const maxWsPayload = Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES + 1024;
-    this.#http.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    http.on('upgrade', (req, socket: Socket, head: Buffer) => {
       if (this.#closed) return socket.destroy();
       socket.on('error', () => socket.destroy());
       const accept = acceptUpgrade(req, socket);
       if (accept) this.#accept(new WsLink(socket, accept, head, maxWsPayload));
     });
-    this.#http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      // A TLS handshake that failed or timed out: there is no HTTP to answer on (an answer would wait for
-      // a handshake that never comes, and keep the socket open for ever).
-      if (isTlsFailure(err)) {
+    http.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#httpClientError(err, socket));
+    if (!tls) {
+      http.on('connection', (socket: Socket) => this.#track(socket));
+      this.#web = http;
+      return;
+    }
+    // Plain HTTP next to HTTPS: the trust page and its downloads; any other path is sent to it.
+    const plain = createHttpServer(httpOptions, (req, res) => {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://relay');
+      } catch {
+        url = new URL('http://relay/');
+      }
+      if (!trust!(req, res, url, false)) {
+        res.writeHead(303, { location: '/trust', 'content-length': 0, 'cache-control': 'no-store' });
+        res.end();
+      }
+    });
+    plain.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#httpClientError(err, socket));
+    this.#plainHttp = plain;
+    // Neither server listens itself (the TCP server below does), but Node starts an HTTP server's tracking of
+    // its connections (closeAllConnections, the headers and request timeouts) on 'listening'.
+    http.emit('listening');
+    plain.emit('listening');
+    this.#web = createTcpServer({ pauseOnConnect: true }, (socket) => {
+      this.#track(socket);
+      if (socket.destroyed) return;
+      socket.on('error', () => socket.destroy());
+      // A connection that sends nothing at all is closed like one whose handshake never ends.
+      socket.setTimeout(handshakeTimeout, () => {
         this.stats.tlsHandshakeFailures++;
         socket.destroy();
-        return;
-      }
-      // 408 for an idle kept-alive socket, which browsers retry; 400 only for real garbage.
-      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
-        : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      if (err.code !== 'ECONNRESET' && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
-      else socket.destroy();
+      });
+      socket.once('data', (chunk: Buffer) => {
+        socket.setTimeout(0);
+        socket.pause();
+        socket.unshift(chunk);
+        (chunk[0] === 0x16 ? http : plain).emit('connection', socket);
+        process.nextTick(() => socket.resume());
+      });
+      socket.resume();
     });
+  }
 
+  #httpClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    // A TLS handshake that failed or timed out: there is no HTTP to answer on (an answer would wait for
+    // a handshake that never comes, and keep the socket open for ever).
+    if (isTlsFailure(err)) {
+      this.stats.tlsHandshakeFailures++;
+      socket.destroy();
+      return;
+    }
+    // 408 for an idle kept-alive socket, which browsers retry; 400 only for real garbage.
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+      : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (err.code !== 'ECONNRESET' && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+    else socket.destroy();
+  }
+
+  /** Step 4: TCP control for native clients (TLS when the web side is HTTPS). */
+  #startTcp(tls: TlsMaterial | undefined): void {
     const onTcp = (socket: Socket) => {
       if (this.#closed || socket.destroyed) return socket.destroy();
       this.#accept(new TcpLink(socket, Math.max(this.limits.maxControlBytes, Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES) + FRAME_HEADER_BYTES));
     };
-    this.#tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key, handshakeTimeout }, onTcp) : createTcpServer({ pauseOnConnect: true }, onTcp);
+    const handshakeTimeout = this.#options.handshakeTimeoutMs ?? 5000;
+    const tcp = tls ? createTlsServer({ cert: tls.cert, key: tls.key, handshakeTimeout }, onTcp) : createTcpServer({ pauseOnConnect: true }, onTcp);
+    this.#tcp = tcp;
     // Before onTcp, which only sees a plain connection once accepted (or a TLS one once its handshake is done).
-    this.#tcp.prependListener('connection', (socket: Socket) => this.#track(socket));
-    this.#tcp.on('tlsClientError', (_error, socket) => {
+    tcp.prependListener('connection', (socket: Socket) => this.#track(socket));
+    tcp.on('tlsClientError', (_error, socket) => {
       // A failed or timed-out handshake: Node leaves the socket open unless it is destroyed here.
       this.stats.tlsHandshakeFailures++;
       socket.destroy();
     });
+  }
 
+  /** Step 5: UDP media for native clients. */
+  #startUdp(host: string): void {
     this.#udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
     this.#udp.on('message', (msg, rinfo) => this.#onUdp(msg, rinfo));
     this.#udp.on('error', (error) => this.#peerHost.log('warn', `UDP socket error: ${error.message}`));
+  }
 
-    try {
-      const port = await listenOn(this.#http, o.port ?? 8787, host);
-      const tcpPort = await listenOn(this.#tcp, o.tcpPort ?? 8788, host);
-      const udpPort = await new Promise<number>((resolve, reject) => {
-        this.#udp!.once('error', reject);
-        this.#udp!.bind(o.udpPort ?? 8789, host, () => {
-          this.#udp!.off('error', reject);
-          const got = this.#udp!.getRecvBufferSize();
-          if (got < UDP_BUFFER_BYTES) {
-            this.#peerHost.log('warn', `UDP receive buffer is ${got} bytes, not ${UDP_BUFFER_BYTES}: bursts of fragments may be lost. ` +
-              `Raise the limit (Linux: sysctl -w net.core.rmem_max=${UDP_BUFFER_BYTES}).`);
-          }
-          resolve(this.#udp!.address().port);
-        });
+  #bindUdp(port: number, host: string): Promise<number> {
+    const udp = this.#udp!;
+    return new Promise<number>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, host, () => {
+        udp.off('error', reject);
+        const got = udp.getRecvBufferSize();
+        if (got < UDP_BUFFER_BYTES) {
+          this.#peerHost.log('warn', `UDP receive buffer is ${got} bytes, not ${UDP_BUFFER_BYTES}: bursts of fragments may be lost. ` +
+            `Raise the limit (Linux: sysctl -w net.core.rmem_max=${UDP_BUFFER_BYTES}).`);
+        }
+        resolve(udp.address().port);
       });
-      const scheme = tls ? 'https' : 'http';
-      this.#addresses = {
-        host, port, tcpPort, udpPort, tls: !!tls,
-        urls: reachableHosts(host).map((h) => urlFor(scheme, h, port)),
-        ...(tls ? { fingerprint: tls.fingerprint, certificateCreated: !!tls.created } : {}),
-      };
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
-    this.#timer = setInterval(() => this.#sweep(), 1000);
-    this.#timer.unref();
-    return this.#addresses;
+    });
+  }
+
+  /** The trust page's routes, for the CA (or certificate) in `tls`. */
+  #trustRoutes(tls: TlsMaterial): TrustRoutes {
+    return createTrustRoutes({
+      material: () => this.#tlsMaterial ?? tls,
+      httpsOrigins: () => (this.#addresses?.urls ?? []).map((u) => u.replace(/\/$/, '')),
+    });
   }
 
   /** Uploads and downloads in progress. */
@@ -368,9 +498,14 @@ export class Relay extends TypedEmitter<RelayEvents> {
     return this.#files?.storedBytes() ?? Promise.resolve(0);
   }
 
-  /** The certificate in use (PEM), when TLS is on: give it to Node clients as `tls.ca`. */
+  /** The certificate chain in use (PEM: the server certificate, then its CA's), when TLS is on: give it to Node clients as `tls.ca`. */
   get certificate(): string | undefined {
     return this.#tlsMaterial?.cert;
+  }
+
+  /** The CA certificate (PEM) the server certificate was issued from, when the relay has one. */
+  get caCertificate(): string | undefined {
+    return this.#tlsMaterial?.ca?.cert;
   }
 
   /** What `/.well-known/lanconf` tells clients. */
@@ -404,8 +539,15 @@ export class Relay extends TypedEmitter<RelayEvents> {
     for (const peer of [...this.#peers]) peer.link.destroy();
     // Connections that never joined (a TLS handshake in progress, an idle HTTP socket) hold the servers open.
     for (const socket of [...this.#sockets]) socket.destroy();
+    this.#http?.closeAllConnections();
+    this.#plainHttp?.closeAllConnections();
+    if (this.#web !== this.#http) {
+      // Not listening: close() only stops their connection tracking.
+      this.#http?.close();
+      this.#plainHttp?.close();
+    }
     await Promise.all([
-      closeServer(this.#http),
+      closeServer(this.#web),
       closeServer(this.#tcp),
       new Promise<void>((r) => {
         if (!this.#udp) return r();

@@ -6,7 +6,11 @@
  */
 import { parseArgs } from 'node:util';
 import { Relay, type RelayOptions } from './Relay.js';
+import { readFile } from 'node:fs/promises';
 import { loadTls } from './tls.js';
+import { validHostname } from './ca.js';
+import { runCa } from './caCommand.js';
+import { qrTerminal } from './trust/qr.js';
 import { defaultDataDir, packageVersion } from './paths.js';
 import { runDevices, runJoin } from './joinCommand.js';
 
@@ -17,15 +21,23 @@ Usage:
   lanconf-relay join <url> --meeting M --name N [--screen] [--mic] [--speaker] [--camera]
                                                join a meeting from this machine (see join --help)
   lanconf-relay devices                        list what this machine can share
+  lanconf-relay ca [--renew] [--hostname H]    the relay's certificate authority: where it is, its
+                                               fingerprint, how to push it to managed machines
 
 Options:
   --host <addr>       address to listen on (default 0.0.0.0: the whole LAN)
   --port <n>          HTTPS + WebSocket port: the demo page and browsers (default 8787)
   --tcp-port <n>      TCP control port for native clients (default 8788)
   --udp-port <n>      UDP media port for native clients (default 8789)
-  --tls <mode>        auto | on | off (default auto: HTTPS with a self-signed certificate
-                      unless listening on localhost only; browsers need HTTPS for camera/mic)
-  --cert <file>       your own TLS certificate (PEM), with --key
+  --tls <mode>        auto | on | off (default auto: HTTPS unless listening on localhost only;
+                      browsers need HTTPS for camera/mic). The certificate comes from the relay's
+                      own certificate authority, made once in the data dir and trusted once by
+                      each machine through the trust page (http://<address>:<port>/trust)
+  --hostname <name>   a DNS name of this machine the certificate must also cover (repeatable;
+                      fixed when the authority is made, at first start)
+  --ca-cert <file>    your organisation's CA (PEM) to issue the certificate from, with --ca-key
+  --ca-key <file>     its private key (PEM)
+  --cert <file>       your own ready TLS certificate (PEM), with --key: no CA, no trust page
   --key <file>        its private key (PEM)
   --data-dir <dir>    where the certificate, chat history and shared files are kept
                       (default ${defaultDataDir()})
@@ -80,12 +92,14 @@ async function main(): Promise<number> {
   const command = process.argv[2];
   if (command === 'join') return runJoin(process.argv.slice(3), printer, stopSignal());
   if (command === 'devices') return runDevices(process.argv.slice(3), printer);
+  if (command === 'ca') return runCa(process.argv.slice(3), printer);
   let args;
   try {
     args = parseArgs({
       options: {
         host: { type: 'string' }, port: { type: 'string' }, 'tcp-port': { type: 'string' }, 'udp-port': { type: 'string' },
         tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
+        'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' }, hostname: { type: 'string', multiple: true },
         passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
         'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
         'retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
@@ -110,12 +124,18 @@ async function main(): Promise<number> {
     if ((args.cert === undefined) !== (args.key === undefined)) throw new Error('--cert and --key go together');
     if (args.tls !== undefined && !['auto', 'on', 'off'].includes(args.tls)) throw new Error(`--tls must be auto, on or off, not "${args.tls}"`);
     if (args.cert && args.tls === 'off') throw new Error('--cert/--key and --tls off contradict each other');
+    if ((args['ca-cert'] === undefined) !== (args['ca-key'] === undefined)) throw new Error('--ca-cert and --ca-key go together');
+    if (args['ca-cert'] && (args.cert || args.tls === 'off')) throw new Error('--ca-cert/--ca-key issue the certificate: not with --cert/--key or --tls off');
+    for (const name of args.hostname ?? []) if (!validHostname(name)) throw new Error(`--hostname must be a DNS name, not "${name}"`);
     options = {
       host: args.host ?? '0.0.0.0',
       port: port(args.port, 'port', 8787),
       tcpPort: port(args['tcp-port'], 'tcp-port', 8788),
       udpPort: port(args['udp-port'], 'udp-port', 8789),
-      tls: args.cert && args.key ? await loadTls(args.cert, args.key) : ((args.tls ?? 'auto') as 'auto' | 'on' | 'off'),
+      tls: args.cert && args.key ? await loadTls(args.cert, args.key)
+        : args['ca-cert'] && args['ca-key'] ? { caCert: await readFile(args['ca-cert'], 'utf8'), caKey: await readFile(args['ca-key'], 'utf8') }
+        : ((args.tls ?? 'auto') as 'auto' | 'on' | 'off'),
+      ...(args.hostname?.length ? { hostnames: args.hostname } : {}),
       dataDir: args['data-dir'] ?? defaultDataDir(),
       chatHistory: Math.floor(count(args['chat-history'], 'chat-history', 100, 10_000)),
       fileRetentionMs: count(args['retention-hours'], 'retention-hours', 24, 24 * 365) * 3600_000,
@@ -147,10 +167,18 @@ async function main(): Promise<number> {
   for (const url of addresses.urls) out.write(`  ${url}\n`);
   out.write(`Native clients: TCP ${addresses.tcpPort}, UDP ${addresses.udpPort} (found from the URL above).\n`);
   if (addresses.tls) {
-    out.write(`TLS certificate SHA-256 fingerprint: ${addresses.fingerprint}\n`);
-    if (addresses.certificateCreated) out.write(`  (a new self-signed certificate, kept in ${options.dataDir}; browsers ask once to accept it: check the fingerprint)\n`);
     // An address other machines can use (the list starts with localhost when listening everywhere).
-    const lanUrl = addresses.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? addresses.urls[0];
+    const lanUrl = addresses.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? addresses.urls[0]!;
+    if (addresses.ca) {
+      out.write(`Certificate authority SHA-256 fingerprint: ${addresses.ca.fingerprint}\n`);
+      if (addresses.ca.created) out.write(`  (new: the relay's own authority, kept in ${addresses.ca.path}; each machine trusts it once)\n`);
+      const trustUrl = addresses.trustUrls?.find((u) => u.startsWith(lanUrl.replace(/^https:/, 'http:'))) ?? addresses.trustUrls?.[0];
+      out.write(`First visit from a machine that does not trust it yet: ${trustUrl}\n`);
+      if (addresses.ca.own) out.write(`Phones: scan to open ${lanUrl}\n${await qrTerminal(lanUrl)}\n`);
+    } else {
+      out.write(`TLS certificate SHA-256 fingerprint: ${addresses.fingerprint}\n`);
+    }
+    if (addresses.leftOut?.length) out.write(`Not in the certificate (outside the addresses and names the authority may vouch for): ${addresses.leftOut.join(', ')}\n`);
     out.write(`A native host joins with: lanconf-relay join ${lanUrl} --meeting <id> --name <name> --fingerprint ${addresses.fingerprint}\n`);
   }
   if (options.passcode !== undefined) out.write('A passcode is required to join.\n');

@@ -1,35 +1,44 @@
 /**
- * TLS for the relay: a self-signed certificate for this machine's names, made once and kept in the
- * data dir (made again only when the machine's addresses change), or the admin's own.
+ * TLS for the relay: a server certificate issued from the relay's own name-constrained CA (or an
+ * organisation's CA), kept in the data dir and issued again by itself when it nears expiry or when the
+ * machine's addresses change; or the admin's own ready certificate.
  * @module
  * @internal
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import selfsigned from 'selfsigned';
+import { issueServerCertificate, organisationCa, ownCa, stillGood, withinConstraints, type CaMaterial } from './ca.js';
 import { certificateNames } from './network.js';
 
 /** A certificate and key in PEM, with its SHA-256 fingerprint. */
 export interface TlsMaterial {
+  /** What the server sends: its certificate, then the CA's when it has one. */
   cert: string;
   key: string;
-  /** SHA-256 fingerprint, `AA:BB:…`. */
+  /** SHA-256 fingerprint of the server certificate, `AA:BB:…`. */
   fingerprint: string;
-  /** `true` when made by lanconf (browsers will ask the user to accept it once). */
+  /** `true` when made by lanconf (from its own CA). */
   selfSigned: boolean;
+  /** The CA the certificate was issued from; absent for the admin's own ready certificate. */
+  ca?: CaMaterial;
+  /** Names and addresses of this machine the certificate leaves out (outside the CA's constraints). */
+  leftOut?: string[];
+  /** `true` when the server certificate was issued now. */
+  created?: boolean;
+}
+
+/** Where the TLS material comes from: the relay's own CA (default) or an organisation's. */
+export interface CaSource {
+  /** An organisation's CA certificate and key (PEM) to issue the server certificate from, instead of the relay's own. */
+  caCert?: string;
+  caKey?: string;
+  /** Extra DNS names the relay's own CA permits and its certificate covers; used when the CA is made. */
+  hostnames?: string[];
 }
 
 function fingerprintOf(cert: string): string {
   return new X509Certificate(cert).fingerprint256;
-}
-
-function covers(cert: string, names: { dns: string[]; ips: string[] }): boolean {
-  const x = new X509Certificate(cert);
-  if (new Date(x.validTo).getTime() < Date.now() + 7 * 86400_000) return false;
-  const have = new Set((x.subjectAltName ?? '').split(/,\s*/).map((s) => s.replace(/^(DNS|IP Address):/, '').toLowerCase()));
-  // IPv6 addresses come and go (privacy extensions) and print in varying forms: only names and IPv4 decide.
-  return names.dns.every((d) => have.has(d.toLowerCase())) && names.ips.filter((ip) => !ip.includes(':')).every((ip) => have.has(ip));
 }
 
 /** Loads the admin's certificate and key. */
@@ -38,37 +47,34 @@ export async function loadTls(certPath: string, keyPath: string): Promise<TlsMat
   return { cert, key, fingerprint: fingerprintOf(cert), selfSigned: false };
 }
 
+/** The names a server certificate of this machine covers: its addresses and names, plus `hostnames`. */
+export function wantedNames(bindHost: string, hostnames: readonly string[] = []): { dns: string[]; ips: string[] } {
+  const names = certificateNames(bindHost);
+  return { dns: [...new Set([...names.dns, ...hostnames.map((n) => n.toLowerCase())])], ips: names.ips };
+}
+
 /**
- * Returns the self-signed certificate kept in `dataDir/tls/`, making it when missing, expiring or
- * not covering this machine's current names and addresses.
+ * Returns the server certificate kept in `dataDir/tls/`, issuing it from the CA (the relay's own, made on
+ * first use, or the organisation's in `source`) when missing, nearing expiry, issued by another CA, or not
+ * covering `names` (default: this machine's current names and addresses).
  */
-export async function selfSignedTls(dataDir: string, bindHost: string): Promise<TlsMaterial & { created: boolean }> {
+export async function caIssuedTls(dataDir: string, bindHost: string, source: CaSource = {}, names = wantedNames(bindHost, source.hostnames)): Promise<TlsMaterial> {
+  const ca = source.caCert && source.caKey ? organisationCa(source.caCert, source.caKey) : await ownCa(dataDir, source.hostnames);
   const dir = join(dataDir, 'tls');
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
-  const names = certificateNames(bindHost);
+  const wanted = withinConstraints(ca, names);
   try {
     const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
-    if (covers(cert, names)) return { cert, key, fingerprint: fingerprintOf(cert), selfSigned: true, created: false };
+    if (stillGood(cert, ca, wanted)) {
+      return { cert: cert + ca.cert, key, fingerprint: fingerprintOf(cert), selfSigned: ca.own, ca, leftOut: wanted.leftOut, created: false };
+    }
   } catch {
-    // none yet: make one
+    // none yet: issue one
   }
-  const notBefore = new Date(Date.now() - 86400_000);
-  const notAfter = new Date(Date.now() + 825 * 86400_000); // the longest validity browsers accept
-  const pems = await selfsigned.generate([{ name: 'commonName', value: 'lanconf relay' }, { name: 'organizationName', value: 'lanconf' }], {
-    keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate: notBefore, notAfterDate: notAfter,
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [
-        ...names.dns.map((value) => ({ type: 2 as const, value })),
-        ...names.ips.map((ip) => ({ type: 7 as const, ip })),
-      ] },
-    ],
-  });
+  const issued = await issueServerCertificate(ca, names);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(keyPath, pems.private, { mode: 0o600 });
-  await writeFile(certPath, pems.cert, { mode: 0o644 });
-  return { cert: pems.cert, key: pems.private, fingerprint: fingerprintOf(pems.cert), selfSigned: true, created: true };
+  await writeFile(keyPath, issued.key, { mode: 0o600 });
+  await writeFile(certPath, issued.cert, { mode: 0o644 });
+  return { cert: issued.chain, key: issued.key, fingerprint: fingerprintOf(issued.cert), selfSigned: ca.own, ca, leftOut: issued.leftOut, created: true };
 }

@@ -54,6 +54,11 @@ export const ErrorCode = {
   Timeout: 'LAN_ERR_TIMEOUT',
   /** The relay could not be reached. */
   Unreachable: 'LAN_ERR_UNREACHABLE',
+  /**
+   * An `https:`/`wss:` relay this browser cannot reach because it does not trust the relay's certificate
+   * yet (browsers refuse it without asking): see {@link UntrustedRelayError.trustUrl}.
+   */
+  Untrusted: 'LAN_ERR_UNTRUSTED',
   /** The connection closed (by either side, or the network). */
   Closed: 'LAN_ERR_CLOSED',
   /** The relay is shutting down. */
@@ -169,6 +174,38 @@ export class ConnectionError extends LanError {
   /** Nothing was heard within `ms`. */
   static timeout(what: string, ms: number): ConnectionError {
     return new ConnectionError(ErrorCode.Timeout, `${what} timed out after ${ms} ms`);
+  }
+}
+
+/**
+ * A relay this browser does not trust yet: its certificate comes from the relay's own certificate
+ * authority (or another one this machine does not know), and a browser refuses such a WebSocket or script
+ * without asking. Opening {@link UntrustedRelayError.trustUrl} shows how to trust it once.
+ *
+ * @example
+ * ```ts
+ * try { await joinMeeting({ url: 'https://192.168.1.20:8787', meeting: 'Room1', name: 'Ana' }); }
+ * catch (e) { if (e instanceof UntrustedRelayError) showLink(e.trustUrl); }
+ * ```
+ */
+export class UntrustedRelayError extends ConnectionError {
+  /** The relay's trust page (plain `http://…/trust`), which tells how to trust it on this device. */
+  readonly trustUrl: string;
+  /**
+   * `true` when the relay was seen answering on plain HTTP while HTTPS failed (so the certificate is the
+   * cause); `false` when the page could not check (an HTTPS page may not fetch plain HTTP) and the
+   * certificate is only the likely cause.
+   */
+  readonly confirmed: boolean;
+
+  /** Makes the error for the relay at `url`, whose trust page is `trustUrl`. */
+  constructor(url: string, trustUrl: string, confirmed: boolean, options?: { cause?: unknown }) {
+    super(ErrorCode.Untrusted, confirmed
+      ? `this browser does not trust the relay at ${url} yet: open ${trustUrl} to trust it once`
+      : `cannot reach the relay at ${url}; most likely this browser does not trust its certificate yet: open ${trustUrl} to check`, options);
+    this.name = 'UntrustedRelayError';
+    this.trustUrl = trustUrl;
+    this.confirmed = confirmed;
   }
 }
 

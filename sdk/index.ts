@@ -11,7 +11,8 @@
  * ```
  * @module lanconf
  */
-import { ConnectionError } from './errors.js';
+import { ConnectionError, LanError } from './errors.js';
+import { explainUnreachable } from './trust.js';
 import { startSession, type JoinOptions, type Session } from './Session.js';
 import { WebSocketTransport, type WebSocketLike } from './transport/WebSocketTransport.js';
 import { relayUrls } from './url.js';
@@ -28,6 +29,8 @@ export interface BrowserJoinOptions extends JoinOptions {
  *
  * @throws {@link RelayError} `LAN_ERR_BAD_PASSCODE`, `LAN_ERR_ROOM_FULL`… when the relay refuses the join;
  *   {@link ConnectionError} `LAN_ERR_UNREACHABLE` when the relay cannot be reached, `LAN_ERR_TIMEOUT` when it does not answer;
+ *   {@link UntrustedRelayError} `LAN_ERR_UNTRUSTED` when an `https:` relay on another origin cannot be reached and its
+ *   certificate is (or, from an `https:` page, is likely) not trusted by this browser yet, with the relay's trust page in `trustUrl`;
  *   `TypeError` for a malformed URL, meeting or name.
  */
 export function joinMeeting(options: BrowserJoinOptions): Promise<Session> {
@@ -39,7 +42,13 @@ export function joinMeeting(options: BrowserJoinOptions): Promise<Session> {
   return (async () => {
     // Tell the others what this browser can decode, so publishers pick codecs that reach us.
     const decode = options.decode ?? await decodableCodecs(options.fallbacks);
-    return startSession(() => new WebSocketTransport(urls.ws, (url) => new Ctor(url)), { ...options, decode });
+    try {
+      return await startSession(() => new WebSocketTransport(urls.ws, (url) => new Ctor(url)), { ...options, decode });
+    } catch (error) {
+      // An https relay a page on another origin cannot reach: often a certificate this browser does not trust yet.
+      const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+      throw error instanceof LanError ? await explainUnreachable(error, urls, options.meeting, origin) : error;
+    }
   })();
 }
 
@@ -55,7 +64,7 @@ export {
 } from './Files.js';
 export { safeFileName, checkFileName, MAX_FILE_NAME_CHARS } from './files/names.js';
 export { portableSha256, type Sha256, type Sha256Factory } from './files/sha256.js';
-export { LanError, ProtocolError, ConnectionError, RelayError, ErrorCode, isErrorCode } from './errors.js';
+export { LanError, ProtocolError, ConnectionError, RelayError, UntrustedRelayError, ErrorCode, isErrorCode } from './errors.js';
 export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
 export { Transport, type TransportEvents, type TransportKind } from './transport/Transport.js';
 export { WebSocketTransport, type WebSocketLike, type WebSocketFactory } from './transport/WebSocketTransport.js';

@@ -79,7 +79,7 @@ export function fetchRelayInfo(urls: RelayUrls, tls?: NodeTlsOptions, signal?: A
     });
     if (urls.secure) {
       req.on('socket', (socket) => socket.once('secureConnect', () => {
-        const mismatch = pinMismatch(socket as TLSSocket, tls);
+        const mismatch = pinMismatch(socket as TLSSocket, tls, new URL(urls.http).hostname);
         if (mismatch) req.destroy(mismatch);
       }));
     }
@@ -160,7 +160,7 @@ export class NativeTransport extends Transport {
       const onError = (error: Error) => reject(ConnectionError.unreachable(`tcp://${host}:${info.tcp.port}`, error));
       const socket = info.tcp.tls
         ? tlsConnect({ host: address, port: info.tcp.port, servername: isIP(host) ? undefined : host, ...tlsConnectOptions(this.#options.tls) }, () => {
-          const mismatch = pinMismatch(socket as TLSSocket, this.#options.tls);
+          const mismatch = pinMismatch(socket as TLSSocket, this.#options.tls, host);
           if (!mismatch) return done();
           socket.destroy();
           onError(mismatch);

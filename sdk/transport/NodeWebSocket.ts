@@ -71,7 +71,7 @@ export class NodeWebSocket implements WebSocketLike {
     this.#socket.setNoDelay(true);
     this.#socket.once(secure ? 'secureConnect' : 'connect', () => {
       // A pinned certificate is checked before the handshake (and later the join, with its passcode) goes out.
-      const mismatch = secure ? pinMismatch(this.#socket as TLSSocket, tls) : undefined;
+      const mismatch = secure ? pinMismatch(this.#socket as TLSSocket, tls, host) : undefined;
       if (mismatch) {
         this.onerror?.(mismatch);
         this.#socket.destroy();

@@ -3,17 +3,21 @@
  * (`fingerprint`, the value `lanconf-relay` prints at start), or, for tests only, accept anything.
  * @module
  */
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 
 /** TLS options for Node clients of a relay with a self-signed certificate. */
 export interface NodeTlsOptions {
   /** The relay's certificate (PEM), trusted as a CA: `relay.certificate`, or `cert.pem` from its data dir. */
   ca?: string | Buffer;
   /**
-   * The SHA-256 fingerprint of the relay's certificate, as `lanconf-relay` prints it at start
-   * (`AB:CD:…`; case, colons and spaces do not matter). The connection is accepted only when the relay
-   * shows exactly that certificate, whoever issued it and whatever names it carries: no `cert.pem` to
-   * copy, and no trust in anything else. Checked before anything is sent.
+   * The SHA-256 fingerprint `lanconf-relay` prints at start (`AB:CD:…`; case, colons and spaces do not
+   * matter): its certificate authority's, or, for a relay started with `--cert/--key`, its certificate's.
+   * With a CA's fingerprint the relay's certificate must be issued by that CA (signature checked), be
+   * valid now and name the host of the URL, so the certificates the CA issues later (a new address, a
+   * renewal) keep being accepted; with a certificate's fingerprint exactly that certificate is accepted,
+   * whoever issued it and whatever names it carries. No PEM file to copy, and no trust in anything else.
+   * Checked before anything is sent.
    */
   fingerprint?: string;
   /** Accept any certificate. Only for tests on loopback; prefer `fingerprint` or `ca`. */
@@ -59,10 +63,11 @@ export function tlsConnectOptions(tls: NodeTlsOptions | undefined): ConnectionOp
 }
 
 /**
- * The error to close a freshly secured connection with when its certificate is not the pinned one, or
- * `undefined` when it is (or nothing is pinned).
+ * The error to close a freshly secured connection with when its certificate is not the pinned one (nor
+ * issued by the pinned CA), or `undefined` when it is (or nothing is pinned). `host`: the host of the
+ * relay's URL, checked against a CA-issued certificate.
  */
-export function pinMismatch(socket: TLSSocket, tls: NodeTlsOptions | undefined): Error | undefined {
+export function pinMismatch(socket: TLSSocket, tls: NodeTlsOptions | undefined, host: string): Error | undefined {
   if (!tls?.fingerprint) return undefined;
   let expected: string;
   try {
@@ -70,8 +75,31 @@ export function pinMismatch(socket: TLSSocket, tls: NodeTlsOptions | undefined):
   } catch (error) {
     return error as Error; // never thrown from a socket's event: the connection is refused with the reason
   }
-  const actual = socket.getPeerCertificate().fingerprint256;
-  if (actual === expected) return undefined;
-  return new Error(`the relay's certificate has the fingerprint ${actual || '(none)'}, not the pinned ${expected}: `
-    + 'this is another server, or the relay has a new certificate (check the fingerprint it prints at start)');
+  const leaf = socket.getPeerCertificate(true);
+  if (!leaf || !leaf.raw) return new Error('the relay showed no certificate');
+  if (leaf.fingerprint256 === expected) return undefined;
+  // The chain the relay sent, leaf first: each certificate must be issued and signed by the next.
+  const chain: DetailedPeerCertificate[] = [];
+  for (let c: DetailedPeerCertificate | undefined = leaf; c?.raw && chain.length < 8; c = c.issuerCertificate === c ? undefined : c.issuerCertificate) {
+    chain.push(c);
+  }
+  const pinned = chain.findIndex((c) => c.fingerprint256 === expected);
+  const shown = chain.map((c) => c.fingerprint256).join(' issued by ');
+  if (pinned < 1) {
+    return new Error(`the relay's certificate has the fingerprint ${shown || '(none)'}, not the pinned ${expected}: `
+      + 'this is another server, or the relay has a new certificate authority (check the fingerprint it prints at start)');
+  }
+  const x = chain.slice(0, pinned + 1).map((c) => new X509Certificate(c.raw));
+  for (let i = 0; i < pinned; i++) {
+    if (!x[i]!.checkIssued(x[i + 1]!) || !x[i]!.verify(x[i + 1]!.publicKey)) {
+      return new Error(`the relay's certificate is not signed by the pinned certificate authority ${expected}`);
+    }
+  }
+  const now = Date.now();
+  if (x.some((c) => Date.parse(c.validFrom) > now || Date.parse(c.validTo) < now)) {
+    return new Error('the relay\'s certificate (or its authority\'s) is not valid at this time: check this machine\'s clock');
+  }
+  const identity = checkServerIdentity(host.replace(/^\[|\]$/g, ''), leaf);
+  if (identity) return new Error(`the relay's certificate, issued by the pinned authority, does not name ${host}: ${identity.message}`);
+  return undefined;
 }

@@ -119,7 +119,7 @@ test('lanconf-relay file and chat flags reach the relay: the limits clients are 
   assert.equal(await withTimeout(cli.exited, 8000, 'the relay exiting'), 0);
 });
 
-test('lanconf-relay --tls on serves HTTPS with a self-signed certificate it keeps: the same fingerprint on the next start', { timeout: 40_000 }, async (t) => {
+test('lanconf-relay --tls on makes its certificate authority once, issues its certificate from it, and prints the CA fingerprint, the trust page and a QR code', { timeout: 40_000 }, async (t) => {
   const data = await tempDir(t);
   const sessions: Session[] = [];
   t.after(() => leaveAll(sessions));
@@ -127,24 +127,26 @@ test('lanconf-relay --tls on serves HTTPS with a self-signed certificate it keep
   for (const round of [1, 2]) {
     const cli = runCli(t, [...LOOPBACK, '--tls', 'on', '--data-dir', data]);
     const [url] = await cli.waitFor(/https:\/\/127\.0\.0\.1:\d+\//, 20_000);
-    const [, fingerprint] = await cli.waitFor(/SHA-256 fingerprint: ([0-9A-F]{2}(?::[0-9A-F]{2}){31})/);
+    const [, fingerprint] = await cli.waitFor(/Certificate authority SHA-256 fingerprint: ([0-9A-F]{2}(?::[0-9A-F]{2}){31})/);
     await cli.waitFor(/Press Ctrl-C to stop/);
     fingerprints.push(fingerprint!);
     assert.ok(cli.out().includes(`lanconf-relay join ${url} --meeting <id> --name <name> --fingerprint ${fingerprint}`), 'it shows how a native host joins it');
-    if (round === 1) assert.match(cli.out(), /a new self-signed certificate/);
-    else assert.doesNotMatch(cli.out(), /a new self-signed certificate/, 'the second start reuses the certificate');
+    assert.ok(cli.out().includes(`does not trust it yet: ${url!.replace('https:', 'http:')}trust`), 'it prints the trust page');
+    assert.match(cli.out().replace(/\x1b\[[0-9;]*m/g, ''), /Phones: scan to open https:\/\/127\.0\.0\.1:\d+\/\n[\u2580\u2584\u2588 ]+/, 'and a QR code drawn in the terminal');
+    if (round === 1) assert.match(cli.out(), /new: the relay's own authority/);
+    else assert.doesNotMatch(cli.out(), /new: the relay's own authority/, 'the second start keeps the authority');
 
-    const cert = await readFile(joinPath(data, 'tls', 'cert.pem'), 'utf8');
-    assert.equal(new X509Certificate(cert).fingerprint256, fingerprint, 'the printed fingerprint is the kept certificate\'s');
-    const page = await httpsText(url!, cert);
+    const ca = await readFile(joinPath(data, 'ca', 'ca.pem'), 'utf8');
+    assert.equal(new X509Certificate(ca).fingerprint256, fingerprint, 'the printed fingerprint is the kept authority\'s');
+    const page = await httpsText(url!, ca);
     assert.equal(page.status, 200);
     assert.match(page.type, /^text\/html/);
-    const wk = JSON.parse((await httpsText(new URL('.well-known/lanconf', url).href, cert)).body) as { tcp: { tls: boolean } };
+    const wk = JSON.parse((await httpsText(new URL('.well-known/lanconf', url).href, ca)).body) as { tcp: { tls: boolean } };
     assert.equal(wk.tcp.tls, true);
 
-    // Clients that trust the certificate join over WSS and over TLS + UDP.
-    const ana = await join(url!, 'TLS', 'Ana', { tls: { ca: cert } });
-    const cy = await join(url!, 'TLS', 'Cy', { transport: 'native', tls: { ca: cert } });
+    // Clients that trust the authority (not the server certificate) join over WSS and over TLS + UDP.
+    const ana = await join(url!, 'TLS', 'Ana', { tls: { ca } });
+    const cy = await join(url!, 'TLS', 'Cy', { transport: 'native', tls: { ca } });
     sessions.push(ana, cy);
     assert.ok(cy.participants.has(ana.local.id));
     await Promise.all([ana.leave(), cy.leave()]);

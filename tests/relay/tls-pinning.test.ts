@@ -42,7 +42,7 @@ test('a pinned fingerprint joins over WSS and TLS + UDP; a wrong one is refused 
       .then(() => undefined, (error: Error & { code?: string }) => error);
     assert.ok(refused, `${transport}: the join is refused`);
     assert.equal(refused.code, 'LAN_ERR_UNREACHABLE', transport);
-    assert.match(refused.message, new RegExp(`has the fingerprint ${fingerprint}, not the pinned ${wrong}`), `${transport}: says why`);
+    assert.match(refused.message, new RegExp(`has the fingerprint ${addresses.certificateFingerprint} issued by ${fingerprint}, not the pinned ${wrong}`), `${transport}: says why`);
   }
   assert.equal(relay.rooms.get('Pin')!.peers.size, peersBefore, 'nobody else joined');
 
