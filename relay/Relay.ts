@@ -6,9 +6,9 @@
 import { X509Certificate, timingSafeEqual, createHash } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { ErrorCode, RelayError } from '../sdk/errors.js';
@@ -216,6 +216,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
   #addresses: RelayAddresses | undefined;
   #tlsMaterial: TlsMaterial | undefined;
   #closed = false;
+  #sweeps = 0;
   #closing: Promise<void> | undefined;
 
   /** A relay with `options`; nothing listens until {@link Relay.listen}. */
@@ -740,8 +741,32 @@ export class Relay extends TypedEmitter<RelayEvents> {
     }
   }
 
+  /**
+   * Issues the server certificate again from its CA when it nears expiry or the machine's addresses
+   * changed (a new DHCP lease, a cable moved), and swaps it into the listeners: nobody is asked to trust
+   * anything new. Checked once a minute.
+   */
+  async #refreshCertificate(): Promise<void> {
+    const current = this.#tlsMaterial;
+    if (!current?.ca || this.#closed) return;
+    const o = this.#options;
+    const host = o.host ?? '0.0.0.0';
+    const tls = await caIssuedTls(o.dataDir ?? defaultDataDir(), host, {
+      ...(current.ca.own ? {} : { caCert: current.ca.cert, caKey: current.ca.key }), ...(o.hostnames ? { hostnames: o.hostnames } : {}),
+    });
+    if (!tls.created || this.#closed) return;
+    this.#tlsMaterial = tls;
+    (this.#http as HttpsServer | undefined)?.setSecureContext({ cert: tls.cert, key: tls.key });
+    (this.#tcp as TlsServer | undefined)?.setSecureContext({ cert: tls.cert, key: tls.key });
+    if (this.#addresses) this.#addresses.certificateFingerprint = tls.fingerprint;
+    this.#peerHost.log('info', `issued a new server certificate from the same authority (${tls.fingerprint}): the machine's addresses changed or it neared expiry`);
+  }
+
   #sweep(): void {
     const now = Date.now();
+    if (++this.#sweeps % 60 === 0) {
+      void this.#refreshCertificate().catch((error: Error) => this.#peerHost.log('warn', `cannot issue a new server certificate: ${error.message}`));
+    }
     for (const [peer, until] of [...this.#held]) {
       if (now < until) continue;
       this.#held.delete(peer);
