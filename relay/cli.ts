@@ -174,7 +174,7 @@ async function main(): Promise<number> {
       if (addresses.ca.created) out.write(`  (new: the relay's own authority, kept in ${addresses.ca.path}; each machine trusts it once)\n`);
       const trustUrl = addresses.trustUrls?.find((u) => u.startsWith(lanUrl.replace(/^https:/, 'http:'))) ?? addresses.trustUrls?.[0];
       out.write(`First visit from a machine that does not trust it yet: ${trustUrl}\n`);
-      if (addresses.ca.own) out.write(`Phones: scan to open ${lanUrl}\n${await qrTerminal(lanUrl)}\n`);
+      if (addresses.ca.own) out.write(`Phones: scan to open ${lanUrl}\n${await qrTerminal(lanUrl, { ansi: process.stdout.isTTY === true })}\n`);
     } else {
       out.write(`TLS certificate SHA-256 fingerprint: ${addresses.fingerprint}\n`);
     }

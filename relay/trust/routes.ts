@@ -67,15 +67,21 @@ export function createTrustRoutes(context: TrustContext): TrustRoutes {
       case '/trust/': {
         const meeting = url.searchParams.get('meeting');
         const next = meeting ? `/?meeting=${encodeURIComponent(meeting.slice(0, 64))}` : '/';
-        void qrSvg(origin ? `${origin}/` : 'https://localhost/').then((qr) => {
+        if (!origin) {
+          send(res, 503, 'text/plain; charset=utf-8', 'the relay is not listening yet\n');
+          return true;
+        }
+        void qrSvg(`${origin}/`).then((qr) => {
           const page = renderTrustPage({
-            httpsUrl: origin ?? '', caFingerprint: ca.fingerprint, caName: ca.name, ownCa: ca.own,
+            httpsUrl: origin, caFingerprint: ca.fingerprint, caName: ca.name, ownCa: ca.own,
             userAgent: String(req.headers['user-agent'] ?? ''), next,
           }, qr);
           send(res, 200, 'text/html; charset=utf-8', page, {
             'content-security-policy': TRUST_PAGE_CSP, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer',
           });
-        }, () => send(res, 500, 'text/plain; charset=utf-8', 'cannot draw the QR code\n'));
+        }).catch(() => {
+          if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'cannot draw the trust page\n');
+        });
         return true;
       }
       case '/trust/ca.pem':
@@ -85,11 +91,18 @@ export function createTrustRoutes(context: TrustContext): TrustRoutes {
         send(res, 200, 'application/x-x509-ca-cert', new Uint8Array(new X509Certificate(ca.cert).raw),
           { 'content-disposition': 'attachment; filename="lanconf-ca.crt"', 'cache-control': 'no-cache' });
         return true;
-      case '/trust/lanconf.mobileconfig':
-        send(res, 200, 'application/x-apple-aspen-config',
-          mobileconfig(new Uint8Array(new X509Certificate(ca.cert).raw), { caName: ca.name, fingerprint: ca.fingerprint }),
+      case '/trust/lanconf.mobileconfig': {
+        let profile: string;
+        try {
+          profile = mobileconfig(new Uint8Array(new X509Certificate(ca.cert).raw), { caName: ca.name, fingerprint: ca.fingerprint });
+        } catch {
+          send(res, 500, 'text/plain; charset=utf-8', 'cannot make the profile\n');
+          return true;
+        }
+        send(res, 200, 'application/x-apple-aspen-config', profile,
           { 'content-disposition': 'attachment; filename="lanconf.mobileconfig"', 'cache-control': 'no-cache' });
         return true;
+      }
       case '/trust/qr.svg': {
         const text = url.searchParams.get('text') ?? '';
         if (!text || text.length > QR_MAX_TEXT || !/^https?:\/\//i.test(text)) {
@@ -98,8 +111,9 @@ export function createTrustRoutes(context: TrustContext): TrustRoutes {
         }
         void qrSvg(text).then(
           (svg) => send(res, 200, 'image/svg+xml', svg, { 'cache-control': 'public, max-age=86400', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" }),
-          () => send(res, 500, 'text/plain; charset=utf-8', 'cannot draw the QR code\n'),
-        );
+        ).catch(() => {
+          if (!res.headersSent) send(res, 400, 'text/plain; charset=utf-8', 'cannot draw this text as a QR code\n');
+        });
         return true;
       }
       default:
