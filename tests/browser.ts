@@ -18,12 +18,18 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(extraArgs: string[] = []): Promise<TestBrowser> {
+/**
+ * Launches headless Chromium. `options.home`: the HOME it runs with — its NSS database
+ * (`$HOME/.pki/nssdb`) is the certificate store Chromium trusts on Linux, so a test that puts a CA there
+ * gets a browser that trusts it without any certificate flag.
+ */
+export async function launchBrowser(extraArgs: string[] = [], options: { home?: string } = {}): Promise<TestBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'lanconf-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: CHROME_PATH,
     headless: true,
     userDataDir: profile,
+    ...(options.home ? { env: { ...process.env, HOME: options.home } } : {}),
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--no-first-run', '--disable-quic', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
