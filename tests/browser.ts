@@ -58,3 +58,18 @@ export async function launchBrowser(extraArgs: string[] = [], options: { home?: 
     },
   };
 }
+
+export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+
+/**
+ * Launches headless Firefox ESR (Debian's; never a downloaded one) with `profile` as its profile: Firefox
+ * keeps its own certificate store in the profile's NSS database (`cert9.db`), so a test that puts a CA
+ * there gets a Firefox that trusts it with no certificate override. Fake camera and microphone.
+ */
+export async function launchFirefox(profile: string): Promise<Browser> {
+  if (!existsSync(FIREFOX_PATH)) throw new Error(`no Firefox at ${FIREFOX_PATH}: apt-get install -y firefox-esr`);
+  return puppeteer.launch({
+    browser: 'firefox', executablePath: FIREFOX_PATH, headless: true, userDataDir: profile,
+    extraPrefsFirefox: { 'media.navigator.streams.fake': true, 'media.navigator.permission.disabled': true },
+  });
+}

@@ -13,7 +13,7 @@ import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import type { Session } from '../../sdk/Session.js';
-import { launchBrowser, type TestBrowser } from '../browser.js';
+import { launchBrowser, launchFirefox, type TestBrowser } from '../browser.js';
 import { ROOT } from '../cli-process.js';
 import { HOST, join, leaveAll, startRelay, until, type TestRelay } from '../helpers.js';
 
@@ -181,6 +181,22 @@ describe('trust on a LAN in Chromium, without certificate flags', { timeout: 180
       const p = await trusted.open(url);
       await until(async () => (await sessionState(p)) === 'connected', `${url} joins once the CA is trusted`, 20_000);
       await p.close();
+    }
+  });
+
+  test('Firefox ESR, with the CA in its own profile\'s certificate store and no override, joins from the demo page', async () => {
+    const profile = mkdtempSync(joinPath(tmpdir(), 'lanconf-firefox-'));
+    homes.push(profile);
+    execFileSync('certutil', ['-d', `sql:${profile}`, '-N', '--empty-password']);
+    writeFileSync(joinPath(profile, 'lanconf-ca.pem'), caPem);
+    execFileSync('certutil', ['-d', `sql:${profile}`, '-A', '-t', 'C,,', '-n', 'lanconf relay CA', '-i', joinPath(profile, 'lanconf-ca.pem')]);
+    const firefox = await launchFirefox(profile);
+    try {
+      const page = await firefox.newPage();
+      await page.goto(`${https}/?meeting=Trusted&name=Fox`);
+      await until(async () => (await sessionState(page)) === 'connected', 'Firefox joined over https', 30_000);
+    } finally {
+      await firefox.close();
     }
   });
 });
