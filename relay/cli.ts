@@ -12,7 +12,9 @@ import { validHostname } from './ca.js';
 import { runCa } from './caCommand.js';
 import { qrTerminal } from './trust/qr.js';
 import { defaultDataDir, packageVersion } from './paths.js';
-import { runDevices, runJoin } from './joinCommand.js';
+import { runDevices, runDiscover, runJoin } from './joinCommand.js';
+import { advertise } from './discovery.js';
+import { hostname } from 'node:os';
 
 const HELP = `lanconf-relay — video conferencing for your LAN, no internet needed
 
@@ -21,6 +23,7 @@ Usage:
   lanconf-relay join <url> --meeting M --name N [--screen] [--mic] [--speaker] [--camera]
                                                join a meeting from this machine (see join --help)
   lanconf-relay devices                        list what this machine can share
+  lanconf-relay discover                       list the relays announcing themselves on the LAN (--mdns)
   lanconf-relay ca [--renew] [--hostname H]    the relay's certificate authority: where it is, its
                                                fingerprint, how to push it to managed machines
 
@@ -42,6 +45,11 @@ Options:
   --data-dir <dir>    where the certificate, chat history and shared files are kept
                       (default ${defaultDataDir()})
   --passcode <code>   every participant must give this passcode
+  --mdns              announce the relay on the LAN (DNS-SD _lanconf._tcp) so 'lanconf-relay join'
+                      and 'discover' find it; off by default
+  --mdns-interface <i>
+                      the interface (name or IPv4 address) to announce on (default: the one the
+                      system routes multicast to)
   --chat-history <n>  chat messages a late joiner gets (default 100)
   --max-file-mb <n>   largest shared file, in MiB (default 4096)
   --meeting-quota-mb <n>
@@ -93,6 +101,7 @@ async function main(): Promise<number> {
   if (command === 'join') return runJoin(process.argv.slice(3), printer, stopSignal());
   if (command === 'devices') return runDevices(process.argv.slice(3), printer);
   if (command === 'ca') return runCa(process.argv.slice(3), printer);
+  if (command === 'discover') return runDiscover(process.argv.slice(3), printer);
   let args;
   try {
     args = parseArgs({
@@ -100,6 +109,7 @@ async function main(): Promise<number> {
         host: { type: 'string' }, port: { type: 'string' }, 'tcp-port': { type: 'string' }, 'udp-port': { type: 'string' },
         tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
         'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' }, hostname: { type: 'string', multiple: true },
+        mdns: { type: 'boolean' }, 'mdns-interface': { type: 'string' },
         passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
         'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
         'retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
@@ -182,10 +192,25 @@ async function main(): Promise<number> {
     out.write(`A native host joins with: lanconf-relay join ${lanUrl} --meeting <id> --name <name> --fingerprint ${addresses.fingerprint}\n`);
   }
   if (options.passcode !== undefined) out.write('A passcode is required to join.\n');
+  let advert: { stop(): Promise<void> } | undefined;
+  if (args.mdns) {
+    const lanUrl = addresses.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? addresses.urls[0]!;
+    try {
+      advert = advertise({
+        name: `lanconf on ${hostname().split('.')[0]}`.slice(0, 63), port: addresses.port, url: lanUrl,
+        ...(addresses.fingerprint ? { fingerprint: addresses.fingerprint } : {}),
+        ...(args['mdns-interface'] ? { interface: args['mdns-interface'] } : {}),
+        onError: (error) => process.stderr.write(`mDNS: ${error.message}\n`),
+      });
+      out.write(`Announced on the LAN (mDNS, _lanconf._tcp): ${lanUrl}\n`);
+    } catch (error) {
+      process.stderr.write(`lanconf-relay: --mdns: ${(error as Error).message}\n`);
+    }
+  }
   out.write('Press Ctrl-C to stop.\n');
 
   await stopSignal((signal) => out.write(`\n${signal}: closing every connection…\n`));
-  await relay.close();
+  await Promise.all([relay.close(), advert?.stop()]);
   out.write('lanconf relay stopped.\n');
   return 0;
 }

@@ -15,6 +15,7 @@ import { joinMeeting, type NodeJoinOptions } from '../sdk/node.js';
 import type { Session } from '../sdk/Session.js';
 import { normalizeFingerprint } from '../sdk/transport/nodeTls.js';
 import type { RemoteTrack } from '../sdk/Track.js';
+import { discover, type RelayAdvert } from './discovery.js';
 import {
   listAllDevices, playSpeaker, shareCamera, shareMicrophone, shareScreen, type CaptureShare, type SpeakerOutput,
 } from './capture/index.js';
@@ -23,6 +24,9 @@ export const JOIN_HELP = `lanconf-relay join — join a meeting from this machin
 
 Usage:
   lanconf-relay join <url> --meeting <id> --name <name> [options]
+  lanconf-relay join --meeting <id> --name <name> [options]   the only relay heard on the LAN (relays
+                                                              started with --mdns), trusted only through
+                                                              --fingerprint or a CA this machine trusts
 
 Options:
   --meeting <id>        the meeting to join
@@ -40,6 +44,41 @@ Options:
 
 Typed lines are sent as chat. Ctrl-C leaves the meeting. "lanconf-relay devices" lists what can be shared.
 `;
+
+/** One relay heard on the LAN, as a line for people. */
+export function describeAdvert(advert: RelayAdvert): string {
+  return `  ${advert.name}  ${advert.url}${advert.fingerprint ? `  (announces CA ${advert.fingerprint})` : ''}`;
+}
+
+/** `lanconf-relay discover`: the relays announcing themselves on the LAN. */
+export async function runDiscover(argv: string[], out: Out): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: { timeout: { type: 'string' }, interface: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (error) {
+    out.error(`lanconf-relay discover: ${(error as Error).message}`);
+    return 2;
+  }
+  if (args.help) {
+    out.line('lanconf-relay discover [--timeout <s>] [--interface <name|address>]: lists the relays started with --mdns on this LAN.\n'
+      + 'What they announce (URL, CA fingerprint) is for comparison only: anyone can answer mDNS.');
+    return 0;
+  }
+  const seconds = args.timeout === undefined ? 3 : Number(args.timeout);
+  if (!(seconds > 0 && seconds <= 60)) {
+    out.error('lanconf-relay discover: --timeout must be a number of seconds from 0 to 60');
+    return 2;
+  }
+  try {
+    const found = await discover({ timeoutMs: seconds * 1000, ...(args.interface ? { interface: args.interface } : {}) });
+    if (found.length === 0) out.line('No relay heard (relays announce themselves only when started with --mdns).');
+    for (const advert of found) out.line(describeAdvert(advert));
+    return 0;
+  } catch (error) {
+    out.error(`lanconf-relay discover: ${(error as Error).message}`);
+    return 1;
+  }
+}
 
 const SHARES = ['screen', 'mic', 'speaker', 'camera'] as const;
 type ShareName = (typeof SHARES)[number];
@@ -162,15 +201,36 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
     out.line(JOIN_HELP);
     return 0;
   }
-  const url = args.positionals[0];
-  const problem = !url ? 'give the relay\'s URL (as printed by lanconf-relay)'
-    : args.positionals.length > 1 ? `unexpected ${JSON.stringify(args.positionals[1])}`
+  let url = args.positionals[0];
+  const problem = args.positionals.length > 1 ? `unexpected ${JSON.stringify(args.positionals[1])}`
       : !v.meeting ? '--meeting is required' : !v.name ? '--name is required'
         : v.transport && v.transport !== 'native' && v.transport !== 'websocket' ? '--transport must be native or websocket'
           : v.fingerprint !== undefined && !isFingerprint(v.fingerprint) ? '--fingerprint must be the 32 hex bytes the relay printed (AB:CD:…)' : undefined;
   if (problem) {
     out.error(`lanconf-relay join: ${problem}\nTry lanconf-relay join --help`);
     return 2;
+  }
+  if (!url) {
+    // No URL: the relays that announce themselves on the LAN (mDNS). What they announce is shown, never
+    // trusted: anyone can answer mDNS, so the connection is still checked by --fingerprint or a known CA.
+    let found;
+    try {
+      found = await discover({ timeoutMs: 3000 });
+    } catch (error) {
+      out.error(`lanconf-relay join: cannot look for relays on the LAN: ${(error as Error).message}`);
+      return 1;
+    }
+    if (found.length !== 1) {
+      out.error(found.length === 0
+        ? 'lanconf-relay join: no relay heard on this network (one started with --mdns); give its URL'
+        : `lanconf-relay join: ${found.length} relays heard; give the URL of one:\n${found.map(describeAdvert).join('\n')}`);
+      return found.length === 0 ? 1 : 2;
+    }
+    url = found[0]!.url;
+    out.line(`Found ${describeAdvert(found[0]!).trim()}`);
+    if (!v.fingerprint && !v.ca && !v.insecure) {
+      out.line('  (its announced fingerprint is not trusted by itself: only a CA this machine trusts is; or pass --fingerprint)');
+    }
   }
   let ca: string | undefined;
   if (v.ca) {
