@@ -67,8 +67,11 @@ const ECDSA = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86400_000;
 /** The CA lives 10 years. */
 const CA_DAYS = 3650;
-/** The server certificate lives at most 397 days, the most browsers accept. */
-export const LEAF_DAYS = 397;
+/**
+ * The server certificate lives 396 days from when it is issued (plus the hour it is backdated for clocks a
+ * little behind): within the 397 days browsers accept, counted inclusively.
+ */
+export const LEAF_DAYS = 396;
 /** A server certificate with less than this left is issued again. */
 const RENEW_BEFORE_DAYS = 30;
 
@@ -240,7 +243,7 @@ export async function issueServerCertificate(ca: CaMaterial, names: { dns: strin
     serialNumber: serial(),
     subject: 'CN=lanconf relay, O=lanconf',
     issuer: caCert.subject,
-    notBefore: new Date(now - DAY),
+    notBefore: new Date(now - 3600_000),
     notAfter: new Date(now + LEAF_DAYS * DAY),
     publicKey: keys.publicKey,
     signingKey: signer.key,

@@ -75,7 +75,7 @@ export async function runCa(argv: string[], out: Out): Promise<number> {
   if (missing.length) {
     out.line('');
     out.line(`Not covered: ${missing.join(', ')}. An authority's names are fixed when it is made; to add them, make a new one`);
-    out.line(`(every machine must then trust it again): lanconf-relay ca --renew ${[...ca.permittedNames.filter((n) => !['localhost', 'local', bareHostname()].includes(n)), ...missing].map((n) => `--hostname ${n}`).join(' ')}`);
+    out.line(`(every machine must then trust it again): lanconf-relay ca --renew ${args['data-dir'] ? `--data-dir ${args['data-dir']} ` : ''}${[...ca.permittedNames.filter((n) => !['localhost', 'local', bareHostname()].includes(n)), ...missing].map((n) => `--hostname ${n}`).join(' ')}`);
   }
   if (ca.created && args.renew) out.line('\nRestart the relay: it issues its certificate from the new authority at start.');
   out.line(`

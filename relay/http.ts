@@ -49,7 +49,10 @@ export function createHttpHandler(mounts: StaticMount[], info: () => unknown,
   dynamic: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean = () => false): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('allow', 'GET, HEAD');
+        return send(res, 405, 'method not allowed\n');
+      }
       let url: URL;
       try {
         url = new URL(req.url ?? '/', 'http://relay');

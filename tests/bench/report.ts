@@ -272,6 +272,8 @@ const MEDIA_END = '<!-- browser-media:end -->';
 /** Markers around the file-transfer section (tests/bench/files.ts). */
 const CAPTURE_START = '<!-- native-capture:start (tests/bench/capture.ts) -->';
 const CAPTURE_END = '<!-- native-capture:end -->';
+const JOIN_START = '<!-- first-join:start (tests/bench/join.ts) -->';
+const JOIN_END = '<!-- first-join:end -->';
 const FILES_START = '<!-- file-transfer:start (tests/bench/files.ts) -->';
 const FILES_END = '<!-- file-transfer:end -->';
 
@@ -290,8 +292,9 @@ function cutSection(text: string | undefined, start: string, end: string): { sec
  * the previous file had.
  */
 export function composeReport(previous: string | undefined, relayDoc: string | undefined, mediaSection: string | undefined, filesSection?: string,
-  captureSection?: string): string {
-  const capture = cutSection(previous, CAPTURE_START, CAPTURE_END);
+  captureSection?: string, joinSection?: string): string {
+  const join = cutSection(previous, JOIN_START, JOIN_END);
+  const capture = cutSection(join.rest, CAPTURE_START, CAPTURE_END);
   const files = cutSection(capture.rest, FILES_START, FILES_END);
   const media = cutSection(files.rest, MEDIA_START, MEDIA_END);
   const previousRelay = media.rest?.trimEnd();
@@ -303,5 +306,7 @@ export function composeReport(previous: string | undefined, relayDoc: string | u
   if (filesPart) parts.push(filesPart);
   const capturePart = captureSection !== undefined ? `${CAPTURE_START}\n${captureSection.trimEnd()}\n${CAPTURE_END}` : capture.section;
   if (capturePart) parts.push(capturePart);
+  const joinPart = joinSection !== undefined ? `${JOIN_START}\n${joinSection.trimEnd()}\n${JOIN_END}` : join.section;
+  if (joinPart) parts.push(joinPart);
   return `${parts.join('\n\n')}\n`;
 }

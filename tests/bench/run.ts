@@ -31,7 +31,8 @@
  *   BENCH_DUMP           write every configuration's raw samples (JSON) to this directory (media: every phase's records;
  *                        files: every run, with the relay's memory samples)
  *   BENCH_BUDGET_S       stop starting new configurations after this many seconds (default 480)
- *   BENCH_ONLY           relay, media, files or capture: run one part; the other parts' sections of the report are kept as they were
+ *   BENCH_ONLY           relay, media, files, capture or join: run one part; the other parts' sections of the report are kept as they were
+ *   BENCH_JOIN_RUNS      time to first join: cold browser starts per configuration (default 5)
  *   BENCH_MEDIA_SECONDS  browser media: measurement window per phase (default 12)
  *   BENCH_MEDIA_WARMUP   browser media: warm-up seconds after the first picture and audio arrive (default 3)
  *   BENCH_FILE_MIB       file transfer: size of the file in MiB (default 1024)
@@ -49,6 +50,7 @@ import { BUDGET, composeReport, deliveryMet, latencyMet, machineInfo, renderRepo
 import { MEDIA_BUDGET, mediaBudgetMet, renderMediaSection, runMediaBench, type MediaResult } from './media.js';
 import { filesBudgetLines, renderFilesSection, runFilesBench, type FileTransport, type FilesResult } from './files.js';
 import { renderCaptureSection, runCaptureBench, type CaptureBenchResult } from './capture.js';
+import { renderJoinSection, runJoinBench, type JoinBenchResult } from './join.js';
 
 function numberEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -80,12 +82,13 @@ const budgetS = numberEnv('BENCH_BUDGET_S', 480, 10, 3600);
 const maxForeign = numberEnv('BENCH_MAX_FOREIGN', 25, 0, 1000);
 const repeats = Math.round(numberEnv('BENCH_REPEATS', 2, 1, 5));
 const only = (process.env.BENCH_ONLY ?? '').trim().toLowerCase();
-if (only && !['relay', 'media', 'files', 'capture'].includes(only)) console.error(`bench: BENCH_ONLY=${only} is not relay, media, files or capture; running all`);
-const known = ['relay', 'media', 'files', 'capture'].includes(only);
+if (only && !['relay', 'media', 'files', 'capture', 'join'].includes(only)) console.error(`bench: BENCH_ONLY=${only} is not relay, media, files, capture or join; running all`);
+const known = ['relay', 'media', 'files', 'capture', 'join'].includes(only);
 const runRelay = !known || only === 'relay';
 const runMedia = !known || only === 'media';
 const runFiles = !known || only === 'files';
 const runCapture = !known || only === 'capture';
+const runJoin = !known || only === 'join';
 const mediaSettings = {
   seconds: numberEnv('BENCH_MEDIA_SECONDS', 12, 2, 120),
   warmupSeconds: numberEnv('BENCH_MEDIA_WARMUP', 3, 0, 30),
@@ -197,9 +200,14 @@ if (runCapture) {
   if (runRelay || runMedia || runFiles) log('');
   capture = await runCaptureBench({ log });
 }
+let joins: JoinBenchResult | undefined;
+if (runJoin) {
+  if (runRelay || runMedia || runFiles || runCapture) log('');
+  joins = await runJoinBench(Math.round(numberEnv('BENCH_JOIN_RUNS', 5, 1, 50)), log);
+}
 const previous = existsSync(out) ? readFileSync(out, 'utf8') : undefined;
 writeFileSync(out, composeReport(previous, relayDoc, media ? renderMediaSection(media) : undefined, files ? renderFilesSection(files) : undefined,
-  capture ? renderCaptureSection(capture) : undefined));
+  capture ? renderCaptureSection(capture) : undefined, joins ? renderJoinSection(joins) : undefined));
 if (process.env.BENCH_JSON) {
   const filesJson = files && { ...files, lanconf: files.lanconf.map(({ samples: _samples, ...run }) => run) };
   writeFileSync(resolve(process.env.BENCH_JSON), JSON.stringify({ settings, machine, results, media, files: filesJson }, null, 2));
