@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export const CHROME_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
-/** `true` when Chromium is installed (the e2e tests skip with a reason otherwise, outside CI). */
+/** `true` when Chromium is installed. Tests never skip without it: {@link launchBrowser} fails naming the package. */
 export const hasChromium = existsSync(CHROME_PATH);
 
 export interface TestBrowser {
@@ -24,6 +24,7 @@ export interface TestBrowser {
  * gets a browser that trusts it without any certificate flag.
  */
 export async function launchBrowser(extraArgs: string[] = [], options: { home?: string } = {}): Promise<TestBrowser> {
+  if (!hasChromium) throw new Error(`no Chromium at ${CHROME_PATH}: apt-get install -y chromium (npm test installs it when it runs as root)`);
   const profile = mkdtempSync(join(tmpdir(), 'lanconf-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: CHROME_PATH,

@@ -7,19 +7,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Page } from 'puppeteer-core';
-import { hasChromium, launchBrowser, type TestBrowser } from '../browser.js';
+import { launchBrowser, type TestBrowser } from '../browser.js';
 import { startRelay, withTimeout, type TestRelay } from '../helpers.js';
 import type * as Harness from './audio-harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const skip = hasChromium ? false : 'Chromium is not installed (apt-get install chromium, or set CHROME_PATH)';
 
 let relay: TestRelay | undefined;
 let browser: TestBrowser | undefined;
 let page: Page;
 
 before(async () => {
-  if (skip) return;
   await build({
     entryPoints: [join(root, 'tests/e2e/audio-harness.ts')],
     outfile: join(root, 'dist/dev/audio-harness.js'),
@@ -62,7 +60,7 @@ function assertBeepingFrames(r: Harness.FrameReport, codec: string, label: strin
   assert.deepEqual(r.errors, [], `${label}: no pipeline errors`);
 }
 
-test('the fake microphone through createAudioPublisher (opus) gives ~50 Opus frames/s with the beeps\' levels', { skip, timeout: 30_000 }, async () => {
+test('the fake microphone through createAudioPublisher (opus) gives ~50 Opus frames/s with the beeps\' levels', { timeout: 30_000 }, async () => {
   const r = await run('publishMicrophone', { codec: 'opus', durationMs: 2000 });
   console.log('opus', JSON.stringify(r));
   assert.equal(r.publisherCodec, 'opus');
@@ -72,7 +70,7 @@ test('the fake microphone through createAudioPublisher (opus) gives ~50 Opus fra
   assert.ok(r.trackEnded, 'stop() stops the track');
 });
 
-test('createAudioPublisher (pcm16) gives ~50 frames/s of 1920 bytes', { skip, timeout: 30_000 }, async () => {
+test('createAudioPublisher (pcm16) gives ~50 frames/s of 1920 bytes', { timeout: 30_000 }, async () => {
   const r = await run('publishMicrophone', { codec: 'pcm16', durationMs: 2000 });
   console.log('pcm16', JSON.stringify(r));
   assert.equal(r.publisherCodec, 'pcm16');
@@ -80,19 +78,19 @@ test('createAudioPublisher (pcm16) gives ~50 frames/s of 1920 bytes', { skip, ti
   assert.equal(r.meanBytes, 1920);
 });
 
-test('opus with fallbacks.pcmOnly sends PCM', { skip, timeout: 30_000 }, async () => {
+test('opus with fallbacks.pcmOnly sends PCM', { timeout: 30_000 }, async () => {
   const r = await run('publishMicrophone', { codec: 'opus', fallbacks: { pcmOnly: true }, durationMs: 600 });
   assert.equal(r.publisherCodec, 'pcm16');
   assert.deepEqual(Object.keys(r.codecs), ['pcm16']);
 });
 
-test('the AudioWorklet capture fallback (no MediaStreamTrackProcessor) produces the same frames', { skip, timeout: 30_000 }, async () => {
+test('the AudioWorklet capture fallback (no MediaStreamTrackProcessor) produces the same frames', { timeout: 30_000 }, async () => {
   const r = await run('publishMicrophone', { codec: 'opus', fallbacks: { noTrackProcessor: true }, durationMs: 2000 });
   console.log('worklet capture', JSON.stringify(r));
   assertBeepingFrames(r, 'opus', 'worklet capture');
 });
 
-test('pause, device switch and codec switch keep one publisher going', { skip, timeout: 30_000 }, async () => {
+test('pause, device switch and codec switch keep one publisher going', { timeout: 30_000 }, async () => {
   const r = await run('publisherLifecycle', undefined);
   console.log('lifecycle', JSON.stringify(r));
   assert.ok(Number(r.opus) >= 45, `opus phase ~50 frames in 1 s (${r.opus})`);
@@ -122,7 +120,7 @@ function assertTonePlays(r: Harness.PlayoutReport, label: string): void {
   assert.deepEqual(r.errors, []);
 }
 
-test('Opus frames fed to AudioPlayout play: the mixed output carries the tone, then silence', { skip, timeout: 30_000 }, async () => {
+test('Opus frames fed to AudioPlayout play: the mixed output carries the tone, then silence', { timeout: 30_000 }, async () => {
   const r = await run('playout', { source: 'tone', codec: 'opus', durationMs: 2000 });
   console.log('playout opus', JSON.stringify(r));
   assertTonePlays(r, 'opus');
@@ -130,20 +128,20 @@ test('Opus frames fed to AudioPlayout play: the mixed output carries the tone, t
   assert.ok(r.stats!.underruns >= 1, 'the end of the stream is an underrun');
 });
 
-test('PCM frames fed to AudioPlayout play too, and PCM still decodes with noWebCodecsDecode', { skip, timeout: 30_000 }, async () => {
+test('PCM frames fed to AudioPlayout play too, and PCM still decodes with noWebCodecsDecode', { timeout: 30_000 }, async () => {
   const r = await run('playout', { source: 'tone', codec: 'pcm16', durationMs: 1500, fallbacks: { noWebCodecsDecode: true, pcmOnly: true } });
   console.log('playout pcm16', JSON.stringify(r));
   assertTonePlays(r, 'pcm16');
 });
 
-test('with noWebCodecsDecode, Opus frames are reported undecodable and not played', { skip, timeout: 30_000 }, async () => {
+test('with noWebCodecsDecode, Opus frames are reported undecodable and not played', { timeout: 30_000 }, async () => {
   const r = await run('playout', { source: 'tone', codec: 'opus', durationMs: 800, fallbacks: { noWebCodecsDecode: true } });
   assert.deepEqual(r.undecodable, ['track-1:opus']);
   assert.ok(r.levelMax < 0.001, `nothing is heard (max RMS ${r.levelMax})`);
   assert.ok(r.stats!.undecodable > 20);
 });
 
-test('frames arriving with up to 60 ms of jitter, reordered, still play; the jitter buffer adapts its target', { skip, timeout: 30_000 }, async () => {
+test('frames arriving with up to 60 ms of jitter, reordered, still play; the jitter buffer adapts its target', { timeout: 30_000 }, async () => {
   const r = await run('playout', { source: 'tone', codec: 'opus', durationMs: 3000, jitterMs: 60 });
   console.log('playout jitter', JSON.stringify(r));
   assert.ok(r.levelMean > 0.15, `the tone is heard (mean RMS ${r.levelMean})`);
@@ -152,21 +150,21 @@ test('frames arriving with up to 60 ms of jitter, reordered, still play; the jit
   assert.ok(r.stats!.lost + r.stats!.late < r.stats!.played * 0.05, `under 5 % lost or late (${JSON.stringify(r.stats)})`);
 });
 
-test('the fake microphone through Opus into AudioPlayout: the beeps are heard', { skip, timeout: 30_000 }, async () => {
+test('the fake microphone through Opus into AudioPlayout: the beeps are heard', { timeout: 30_000 }, async () => {
   const r = await run('playout', { source: 'mic', codec: 'opus', durationMs: 2000 });
   console.log('playout mic', JSON.stringify(r));
   assert.ok(r.levelMax > 0.03, `beeps reach the output (max RMS ${r.levelMax})`);
   assert.ok(r.levelAfterStop < 0.001);
 });
 
-test('an AudioPlayout with a track but no frames is silent', { skip, timeout: 30_000 }, async () => {
+test('an AudioPlayout with a track but no frames is silent', { timeout: 30_000 }, async () => {
   const r = await run('playout', { source: 'none', codec: 'opus', durationMs: 800 });
   assert.equal(r.state, 'running');
   assert.ok(r.levelMax < 1e-4, `silence (max RMS ${r.levelMax})`);
   assert.equal(r.framesFed, 0);
 });
 
-test('through the relay: one page, two sessions, alice\'s Opus microphone is heard in bob\'s AudioPlayout', { skip, timeout: 30_000 }, async () => {
+test('through the relay: one page, two sessions, alice\'s Opus microphone is heard in bob\'s AudioPlayout', { timeout: 30_000 }, async () => {
   const r = await run('throughRelay', { url: relay!.url, codec: 'opus', durationMs: 2000 });
   console.log('through relay', JSON.stringify(r));
   assert.deepEqual(r.errors, []);
@@ -176,6 +174,6 @@ test('through the relay: one page, two sessions, alice\'s Opus microphone is hea
   assert.ok(r.receivedMedianLagMs > 0 && r.receivedMedianLagMs < 100, `capture → bob's track: median ${r.receivedMedianLagMs} ms`);
 });
 
-test('the page logged no errors', { skip }, () => {
+test('the page logged no errors', () => {
   assert.deepEqual(browser!.errors.filter((e) => !e.includes('favicon') && !e.includes('404')), []);
 });

@@ -7,10 +7,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../sdk/Session.js';
-import { hasChromium, launchBrowser, type TestBrowser } from '../browser.js';
+import { launchBrowser, type TestBrowser } from '../browser.js';
 import { HOST, join, leaveAll, startRelay, until, type TestRelay } from '../helpers.js';
 
-describe('an intranet page on another origin', { skip: !hasChromium && !process.env.CI ? 'no Chromium at /usr/bin/chromium' : false, timeout: 90_000 }, () => {
+describe('an intranet page on another origin', { timeout: 90_000 }, () => {
   let relay: TestRelay;
   let intranet: Server;
   let intranetUrl: string;

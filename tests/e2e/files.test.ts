@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../sdk/Session.js';
-import { hasChromium, launchBrowser, type TestBrowser } from '../browser.js';
+import { launchBrowser, type TestBrowser } from '../browser.js';
 import { join, leaveAll, pattern, startRelay, until, withTimeout, type TestRelay } from '../helpers.js';
 
 const MiB = 1024 * 1024;
@@ -21,7 +21,7 @@ function expectedSha(blocks: number): string {
   return hash.digest('hex');
 }
 
-describe('files to and from a browser page', { skip: !hasChromium && !process.env.CI ? 'no Chromium at /usr/bin/chromium' : false, timeout: 240_000 }, () => {
+describe('files to and from a browser page', { timeout: 240_000 }, () => {
   let relay: TestRelay;
   let browser: TestBrowser;
   const sessions: Session[] = [];

@@ -5,7 +5,7 @@ import type { Page } from 'puppeteer-core';
 import sharp from 'sharp';
 import type { Session } from '../../sdk/Session.js';
 import type { RemoteTrack } from '../../sdk/Track.js';
-import { hasChromium, launchBrowser, type TestBrowser } from '../browser.js';
+import { launchBrowser, type TestBrowser } from '../browser.js';
 import { join, leaveAll, startRelay, until, type TestRelay } from '../helpers.js';
 
 interface PageOptions {
@@ -83,7 +83,7 @@ async function maxLevel(page: Page, ms: number): Promise<number> {
   return max;
 }
 
-describe('browser media through the relay', { skip: !hasChromium && !process.env.CI ? 'no Chromium at /usr/bin/chromium' : false, timeout: 120_000 }, () => {
+describe('browser media through the relay', { timeout: 120_000 }, () => {
   let relay: TestRelay;
   let browser: TestBrowser;
   const sessions: Session[] = [];
