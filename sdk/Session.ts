@@ -29,7 +29,18 @@ export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed
 export type SessionEvents = {
   participantJoined: [participant: RemoteParticipant];
   participantLeft: [participant: RemoteParticipant, reason: string];
-  /** A remote track was published. Tracks already there at join are in `participants` / `tracks`, not announced. */
+  /**
+   * A remote track was published — or was already in the meeting when it was joined: those are in `tracks`
+   * as `joinMeeting` resolves and are announced too, on the next turn, so a listener added right after
+   * `await joinMeeting(…)` sees every track and gets all its frames (people already there get no
+   * `participantJoined`; they are in `participants`).
+   *
+   * @example
+   * ```ts
+   * const s = await joinMeeting({ url, meeting: 'Room1', name: 'Ana' });
+   * s.on('trackPublished', (track) => track.on('frame', (f) => console.log(track.kind, f.data.byteLength)));
+   * ```
+   */
   trackPublished: [track: RemoteTrack, participant: RemoteParticipant];
   trackUnpublished: [track: RemoteTrack, participant: RemoteParticipant];
   trackMuted: [track: RemoteTrack, muted: boolean];
@@ -251,6 +262,11 @@ export class Session extends TypedEmitter<SessionEvents> {
   readonly #tracks = new Map<string, RemoteTrack>();
   readonly #requests = new Map<string, PendingRequest>();
   readonly #early = new Map<string, { at: number; sender: string; frames: RemoteFrame[] }>();
+  /**
+   * Tracks that were in the meeting when it was joined, until they are announced (`trackPublished`, on the
+   * next turn after `joinMeeting` resolved); their frames wait here so the listener added then gets them all.
+   */
+  readonly #unannounced = new Map<string, RemoteFrame[]>();
   readonly #trackHost: LocalTrackHost;
   readonly #remoteTrackHost: RemoteTrackHost;
   readonly #media: MediaController;
@@ -313,9 +329,26 @@ export class Session extends TypedEmitter<SessionEvents> {
       renderer: (track) => this.#media.renderer(track),
     };
     for (const info of welcome.participants) this.#addParticipant(info, false);
+    for (const id of this.#tracks.keys()) this.#unannounced.set(id, []);
     this.#attach(transport, early);
     this.#setState('connected');
     this.#startPing();
+    // The tracks already in the meeting are announced like those published later, once the caller's code
+    // after `await joinMeeting(…)` has run and added its listeners (a macrotask runs after that continuation).
+    if (this.#unannounced.size > 0) setTimeout(() => this.#announceExisting(), 0);
+  }
+
+  /** `trackPublished` for each track that was in the meeting at join, then the frames that came meanwhile. */
+  #announceExisting(): void {
+    const waiting = [...this.#unannounced];
+    this.#unannounced.clear();
+    for (const [id, frames] of waiting) {
+      const track = this.#tracks.get(id);
+      const participant = track && this.#participants.get(track.participantId);
+      if (!track || !participant || this.#state === 'closed') continue;
+      this.emit('trackPublished', track, participant);
+      for (const frame of frames) track.deliver(frame);
+    }
   }
 
   /** Takes the transport's events, after replaying what came with `welcome`. */
@@ -677,6 +710,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     const track = this.#tracks.get(trackId);
     if (!track) return;
     this.#tracks.delete(trackId);
+    this.#unannounced.delete(trackId);
     const participant = this.#participants.get(track.participantId);
     // Ended first: its renderer closing must not tell the relay about a track the relay has forgotten.
     track.end();
@@ -763,7 +797,10 @@ export class Session extends TypedEmitter<SessionEvents> {
     };
     const track = this.#tracks.get(packet.track);
     if (track) {
-      if (track.participantId === packet.sender) track.deliver(frame);
+      if (track.participantId !== packet.sender) return;
+      const waiting = this.#unannounced.get(track.id);
+      if (!waiting) track.deliver(frame);
+      else if (waiting.length < EARLY_FRAME_MAX) waiting.push(frame);
       return;
     }
     let early = this.#early.get(packet.track);
