@@ -5,7 +5,9 @@
 import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { builtinModules } from 'node:module';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})];
@@ -24,6 +26,35 @@ const executableCli = {
   name: 'executable-cli',
   writeBundle(options, bundle) {
     if (bundle['relay/cli.js']) chmodSync(`${options.dir}/relay/cli.js`, 0o755);
+  },
+};
+
+/** Writes `file.br` and `file.gz` beside `file`: the relay serves them to browsers that accept them. */
+function compressFile(file) {
+  const data = readFileSync(file);
+  writeFileSync(`${file}.br`, brotliCompressSync(data, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length } }));
+  writeFileSync(`${file}.gz`, gzipSync(data, { level: 9 }));
+}
+const COMPRESSIBLE = /\.(js|mjs|css|html|json|svg)$/;
+
+/** Precompresses what a browser build wrote (not the source maps, which only devtools fetch). */
+const precompress = {
+  name: 'precompress',
+  writeBundle(options, bundle) {
+    const dir = options.dir ?? dirname(options.file);
+    for (const fileName of Object.keys(bundle)) if (COMPRESSIBLE.test(fileName)) compressFile(join(dir, fileName));
+  },
+};
+
+/** Copies the demo pages to dist/demo, precompressed; the relay serves them from there (demo/ when not built). */
+const demoPages = {
+  name: 'demo-pages',
+  writeBundle() {
+    mkdirSync('dist/demo', { recursive: true });
+    for (const name of readdirSync('demo')) {
+      copyFileSync(join('demo', name), join('dist/demo', name));
+      if (COMPRESSIBLE.test(name)) compressFile(join('dist/demo', name));
+    }
   },
 };
 
@@ -49,6 +80,7 @@ export default [
     plugins: [
       nodeResolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', include, declaration: false, declarationMap: false, outDir: 'dist/browser', sourceMap: true, noEmitOnError: true }),
+      precompress,
     ],
     output: { file: 'dist/browser/lanconf.js', format: 'es', sourcemap: true },
   },
@@ -58,6 +90,8 @@ export default [
     plugins: [
       nodeResolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', include, declaration: false, declarationMap: false, outDir: 'dist/browser', sourceMap: true, noEmitOnError: true }),
+      precompress,
+      demoPages,
     ],
     output: { file: 'dist/browser/lanconf-components.js', format: 'es', sourcemap: true },
   },

@@ -20,7 +20,7 @@ import {
 } from '../sdk/protocol/index.js';
 import { createHttpHandler } from './http.js';
 import { TcpLink, normalizeAddress, type PeerLink } from './links.js';
-import { WsLink, acceptUpgrade } from './wsLink.js';
+import { WsLink, createWsServer } from './wsLink.js';
 import { isLoopback, reachableHosts, urlFor } from './network.js';
 import { defaultDataDir, packageRoot, packageVersion } from './paths.js';
 import { Peer, type PeerHost } from './Peer.js';
@@ -362,7 +362,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const root = packageRoot();
     const trust = tls ? this.#trustRoutes(tls) : undefined;
     const handler = createHttpHandler(
-      o.serveDemo === false ? [] : [{ prefix: '/dist/', dir: join(root, 'dist') }, { prefix: '/', dir: join(root, 'demo') }],
+      // The demo pages from dist/demo (precompressed by the build), else as written in demo/.
+      o.serveDemo === false ? [] : [{ prefix: '/dist/', dir: join(root, 'dist') }, { prefix: '/', dir: join(root, 'dist', 'demo') }, { prefix: '/', dir: join(root, 'demo') }],
       () => this.info(),
       (req, res, url) => (trust?.(req, res, url, true) ?? false) || (this.#files?.handleHttp(req, res, url) ?? false),
     );
@@ -374,11 +375,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const http = tls ? createHttpsServer({ ...httpOptions, cert: tls.cert, key: tls.key, handshakeTimeout }, handler) : createHttpServer(httpOptions, handler);
     this.#http = http;
     const maxWsPayload = Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES + 1024;
+    const wss = createWsServer(maxWsPayload);
     http.on('upgrade', (req, socket: Socket, head: Buffer) => {
       if (this.#closed) return socket.destroy();
-      socket.on('error', () => socket.destroy());
-      const accept = acceptUpgrade(req, socket);
-      if (accept) this.#accept(new WsLink(socket, accept, head, maxWsPayload));
+      // ws refuses a bad handshake itself (400, or 405 for a method that is not GET) and destroys the socket once that is out.
+      wss.handleUpgrade(req, socket, head, (ws) => this.#accept(new WsLink(ws, req)));
     });
     http.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#httpClientError(err, socket));
     if (!tls) {

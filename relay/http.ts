@@ -1,20 +1,14 @@
 /**
  * The relay's HTTP side: the demo page, the built bundles, and `/.well-known/lanconf`, which tells a
- * native client the TCP and UDP ports (so users give one URL, never ports twice).
+ * native client the TCP and UDP ports (so users give one URL, never ports twice). Static files are served by
+ * `sirv`: the brotli or gzip file `npm run build` wrote beside each one when the browser accepts it, ETag and
+ * Last-Modified with 304s, ranges, HEAD; `Cache-Control` lets browsers keep a file and revalidate it (a repeat
+ * visit moves a few hundred bytes of headers per file), and keep content-hashed chunks for a year.
  * @module
  * @internal
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
-  '.woff2': 'font/woff2', '.wasm': 'application/wasm',
-};
+import sirv from 'sirv';
 
 /** A URL prefix served from a folder. @internal */
 export interface StaticMount {
@@ -22,18 +16,15 @@ export interface StaticMount {
   dir: string;
 }
 
-/** Resolves `urlPath` under `dir`, or `undefined` when it would leave it. */
-export function safeJoin(dir: string, urlPath: string): string | undefined {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return undefined;
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
-  const root = resolve(dir);
-  const full = resolve(join(root, decoded));
-  return full === root || full.startsWith(root + sep) ? full : undefined;
+/** The build's content-hashed chunks (`browser/chunks/<name>-<hash>.js`): their content never changes, so browsers keep them. */
+const HASHED = /\/chunks\/[^/]+-[\w-]{8,}\.js$/;
+
+function staticHeaders(res: ServerResponse, pathname: string): void {
+  res.setHeader('cache-control', HASHED.test(pathname) ? 'public, max-age=31536000, immutable' : 'no-cache');
+  res.setHeader('x-content-type-options', 'nosniff');
+  // Intranet pages on other servers load the bundles with <script type="module" src="…relay…">, which browsers
+  // fetch with CORS. What is served here is public (the demo and the bundles).
+  res.setHeader('access-control-allow-origin', '*');
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -47,6 +38,11 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
  */
 export function createHttpHandler(mounts: StaticMount[], info: () => unknown,
   dynamic: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean = () => false): (req: IncomingMessage, res: ServerResponse) => void {
+  const statics = mounts.map(({ prefix, dir }) => ({
+    prefix,
+    // dev: looked up at each request, so a rebuilt bundle is served at once (stat per request: cheap here).
+    serve: sirv(dir, { dev: true, etag: true, brotli: true, gzip: true, extensions: ['html'], setHeaders: staticHeaders }),
+  }));
   return (req, res) => {
     void (async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -67,30 +63,18 @@ export function createHttpHandler(mounts: StaticMount[], info: () => unknown,
         return send(res, 200, body, 'application/json');
       }
       if (dynamic(req, res, url)) return;
-      for (const { prefix, dir } of mounts) {
+      for (const { prefix, serve } of statics) {
         if (!path.startsWith(prefix)) continue;
-        let rest = path.slice(prefix.length);
-        if (rest === '' || rest.endsWith('/')) rest += 'index.html';
-        const file = safeJoin(dir, rest);
-        if (!file) return send(res, 400, 'bad path\n');
-        try {
-          const info = await stat(file);
-          if (!info.isFile()) continue;
-          res.writeHead(200, {
-            'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-            'content-length': info.size,
-            'cache-control': 'no-cache',
-            'x-content-type-options': 'nosniff',
-            // Intranet pages on other servers load the bundles with <script type="module" src="…relay…">,
-            // which browsers fetch with CORS. What is served here is public (the demo and the bundles).
-            'access-control-allow-origin': '*',
-          });
-          if (req.method === 'HEAD') return res.end();
-          createReadStream(file).on('error', () => res.destroy()).pipe(res);
-          return;
-        } catch {
-          continue;
-        }
+        const original = req.url;
+        // sirv serves paths relative to its folder: the mount's prefix goes for the lookup. It answers (or
+        // calls `next` for a file it does not have) synchronously.
+        req.url = `/${path.slice(prefix.length)}${url.search}`;
+        let missed = false;
+        serve(req, res, () => {
+          missed = true;
+        });
+        req.url = original;
+        if (!missed) return;
       }
       send(res, 404, 'not found\n');
     })().catch(() => res.destroy());

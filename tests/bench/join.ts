@@ -22,9 +22,18 @@ export interface JoinTimes {
   error?: string;
 }
 
+/** Bytes a browser moved (headers and bodies as received, compressed) to show the demo page and join. */
+export interface VisitWeight {
+  first: number;
+  repeat: number;
+  requests: number;
+  repeatStatuses: string;
+}
+
 export interface JoinBenchResult {
   runs: number;
   configs: JoinTimes[];
+  visits?: VisitWeight;
   date: string;
 }
 
@@ -69,14 +78,53 @@ async function timeJoins(label: string, tls: boolean, runs: number, log: (line: 
   }
 }
 
-/** Runs the bench: `runs` cold joins per configuration. */
+/** First and repeat visit to the demo page in one browser profile: bytes received, per CDP's encodedDataLength. */
+async function visitWeight(log: (line: string) => void): Promise<VisitWeight | undefined> {
+  const { relay, addresses } = await startRelay();
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.browser.newPage();
+    const cdp = await page.createCDPSession();
+    await cdp.send('Network.enable');
+    let bytes = 0;
+    let requests = 0;
+    const statuses: number[] = [];
+    cdp.on('Network.loadingFinished', (e: { encodedDataLength: number }) => {
+      bytes += e.encodedDataLength;
+      requests++;
+    });
+    cdp.on('Network.responseReceived', (e: { response: { status: number; url: string } }) => {
+      if (!e.response.url.startsWith('data:')) statuses.push(e.response.status);
+    });
+    const visit = async () => {
+      bytes = 0;
+      requests = 0;
+      statuses.length = 0;
+      await page.goto(`http://127.0.0.1:${addresses.port}/`, { waitUntil: 'networkidle0' });
+      return { bytes, requests, statuses: [...statuses] };
+    };
+    const first = await visit();
+    const repeat = await visit();
+    log(`  visits: first ${first.bytes} B in ${first.requests} requests, repeat ${repeat.bytes} B (${repeat.statuses.join(', ')})`);
+    return { first: first.bytes, repeat: repeat.bytes, requests: first.requests, repeatStatuses: repeat.statuses.join(', ') };
+  } catch (error) {
+    log(`  visits: failed: ${(error as Error).message}`);
+    return undefined;
+  } finally {
+    await browser.close();
+    await relay.close();
+  }
+}
+
+/** Runs the bench: `runs` cold joins per configuration, and the page's first and repeat visit weights. */
 export async function runJoinBench(runs: number, log: (line: string) => void): Promise<JoinBenchResult> {
   log('Time to first join from a cold browser');
   const configs = [
     await timeJoins('plain HTTP on loopback', false, runs, log),
     await timeJoins('HTTPS, the relay\'s CA trusted (NSS)', true, runs, log),
   ];
-  return { runs, configs, date: new Date().toISOString().slice(0, 10) };
+  const visits = await visitWeight(log);
+  return { runs, configs, ...(visits ? { visits } : {}), date: new Date().toISOString().slice(0, 10) };
 }
 
 /** The report's section. */
@@ -93,6 +141,20 @@ export function renderJoinSection(result: JoinBenchResult): string {
   L.push('| --- | --- | --- | --- |');
   for (const c of result.configs) {
     L.push(c.error ? `| ${c.label} | – | – | failed: ${c.error} |` : `| ${c.label} | ${c.p50} ms | ${c.max} ms | ${c.samples.join(', ')} |`);
+  }
+  if (result.visits) {
+    const v = result.visits;
+    L.push('');
+    L.push('### What a visit moves');
+    L.push('');
+    L.push('The demo page opened twice in one browser profile (plain HTTP on loopback), bytes received as Chromium counts them');
+    L.push('(CDP `encodedDataLength`: headers and compressed bodies), until the network is idle. The relay serves the precompressed');
+    L.push('brotli files with validators (`Cache-Control: no-cache`, ETag): a repeat visit revalidates and gets 304s.');
+    L.push('');
+    L.push('| visit | bytes | budget |');
+    L.push('| --- | --- | --- |');
+    L.push(`| first (${v.requests} requests) | ${v.first.toLocaleString('en')} B | – |`);
+    L.push(`| repeat (${v.repeatStatuses}) | ${v.repeat.toLocaleString('en')} B | < 5 KB: ${v.repeat < 5 * 1024 ? 'met' : 'NOT met'} |`);
   }
   return L.join('\n');
 }
