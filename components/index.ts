@@ -1,7 +1,7 @@
 /**
  * lanconf web components: `<lan-meeting>` (the whole meeting in one element), and the elements it is
  * made of, each usable alone: `<lan-prejoin>`, `<lan-video-grid>`, `<lan-controls>`, `<lan-chat>`,
- * `<lan-files>`, `<lan-participants>`. Importing this module defines every tag.
+ * `<lan-files>`, `<lan-participants>`, `<lan-invite>`, `<lan-trust-notice>`. Importing this module defines every tag.
  *
  * Every element takes its session from its `session` property or, failing that, from an enclosing
  * `<lan-meeting>` (any provider of {@link sessionContext}); they style through `--lan-*` custom
@@ -28,6 +28,8 @@ import './controls/controls.js';
 import './chat/chat.js';
 import './files/files.js';
 import './participants/participants.js';
+import './invite/invite.js';
+import './trust-notice/trust-notice.js';
 import './meeting/meeting.js';
 
 export * from './meeting/meeting.js';
@@ -38,6 +40,8 @@ export * from './controls/controls.js';
 export * from './chat/chat.js';
 export * from './files/files.js';
 export * from './participants/participants.js';
+export * from './invite/invite.js';
+export * from './trust-notice/trust-notice.js';
 export { sessionContext } from './shared/context.js';
 export { SessionController, type SessionHost } from './shared/session-controller.js';
 export { emit, type LanEventDetails } from './shared/events.js';
@@ -46,4 +50,5 @@ export { tokens, darkPalette } from './shared/theme.js';
 /** The tag names this module defines. */
 export const ELEMENTS: readonly string[] = [
   'lan-meeting', 'lan-prejoin', 'lan-video-grid', 'lan-controls', 'lan-chat', 'lan-files', 'lan-participants',
+  'lan-invite', 'lan-trust-notice',
 ];

@@ -84,7 +84,7 @@ export interface PeerHost {
   join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>): void;
   sendUdp(peer: Peer, datagrams: Uint8Array[]): void;
   peerClosed(peer: Peer): void;
-  log(level: 'info' | 'warn', message: string): void;
+  log(level: 'info' | 'warn', message: string, fields?: import('./Relay.js').LogFields): void;
 }
 
 /** Counters of one peer, for tests, the bench and the admin. */

@@ -7,6 +7,8 @@
 import { parseArgs } from 'node:util';
 import { Relay, type RelayOptions } from './Relay.js';
 import { readFile } from 'node:fs/promises';
+import { withEnvironment } from './cliEnv.js';
+import { LOG_LEVELS, cliLogger, type LogLevel } from './logger.js';
 import { loadTls } from './tls.js';
 import { validHostname } from './ca.js';
 import { runCa } from './caCommand.js';
@@ -62,6 +64,13 @@ Options:
   --version           print the version
   -h, --help          this help
 
+  --log-format <f>    text (default) or json (one JSON object a line, for a log collector)
+  --log-level <l>     debug, info (default), warn or error
+
+Every option can also be set in the environment: LANCONF_ and its name in capitals, dashes as
+underscores (LANCONF_PASSCODE, LANCONF_PORT, LANCONF_MAX_CONNECTIONS, LANCONF_MDNS=true…), so a passcode
+need not appear in 'ps'; a flag on the command line wins. LANCONF_DATA_DIR sets the data dir.
+
 Ports 0 pick free ones. Stop with Ctrl-C: every participant is told and disconnected cleanly.
 `;
 
@@ -70,6 +79,17 @@ function count(value: string | undefined, name: string, fallback: number, max: n
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new Error(`--${name} must be a number from 0 to ${max}, not "${value}"`);
   return n;
+}
+
+function logFormat(value: string | undefined): 'text' | 'json' {
+  if (value === undefined || value === 'text' || value === 'json') return value ?? 'text';
+  throw new Error(`--log-format must be text or json, not "${value}"`);
+}
+
+function logLevel(value: string | undefined): LogLevel {
+  if (value === undefined) return 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new Error(`--log-level must be ${LOG_LEVELS.join(', ')}, not "${value}"`);
 }
 
 function port(value: string | undefined, name: string, fallback: number): number {
@@ -104,16 +124,19 @@ async function main(): Promise<number> {
   if (command === 'discover') return runDiscover(process.argv.slice(3), printer);
   let args;
   try {
+    const options = {
+      host: { type: 'string' }, port: { type: 'string' }, 'tcp-port': { type: 'string' }, 'udp-port': { type: 'string' },
+      tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
+      'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' }, hostname: { type: 'string', multiple: true },
+      mdns: { type: 'boolean' }, 'mdns-interface': { type: 'string' },
+      passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+      'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
+      'retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
+      'log-format': { type: 'string' }, 'log-level': { type: 'string' },
+    } as const;
     args = parseArgs({
-      options: {
-        host: { type: 'string' }, port: { type: 'string' }, 'tcp-port': { type: 'string' }, 'udp-port': { type: 'string' },
-        tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
-        'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' }, hostname: { type: 'string', multiple: true },
-        mdns: { type: 'boolean' }, 'mdns-interface': { type: 'string' },
-        passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
-        'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
-        'retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
-      },
+      args: withEnvironment(process.argv.slice(2), options),
+      options,
       strict: true,
       allowPositionals: false,
     }).values;
@@ -154,7 +177,7 @@ async function main(): Promise<number> {
         maxFileBytes: Math.floor(count(args['max-file-mb'], 'max-file-mb', 4096, 2 ** 30) * 1024 * 1024),
         maxMeetingFileBytes: Math.floor(count(args['meeting-quota-mb'], 'meeting-quota-mb', 20480, 2 ** 30) * 1024 * 1024),
       },
-      log: (level, message) => (level === 'warn' ? process.stderr : process.stdout).write(`${new Date().toISOString()} ${message}\n`),
+      log: cliLogger(logFormat(args['log-format']), logLevel(args['log-level'])),
       ...(args.passcode !== undefined ? { passcode: args.passcode } : {}),
     };
   } catch (error) {

@@ -1,20 +1,22 @@
 import { ContextProvider } from '@lit/context';
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { ErrorCode, LanError, type RemoteParticipant, type Session } from '../../sdk/index.js';
+import { LanError, UntrustedRelayError, type RemoteParticipant, type Session } from '../../sdk/index.js';
 import '../chat/chat.js';
 import '../controls/controls.js';
 import '../files/files.js';
+import '../invite/invite.js';
 import '../participants/participants.js';
 import '../prejoin/prejoin.js';
+import '../trust-notice/trust-notice.js';
 import '../video-grid/video-grid.js';
 import { sessionContext } from '../shared/context.js';
 import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { tokens } from '../shared/theme.js';
 import { largeIcons as icons } from '../shared/icons.js';
-import { mediaStreamTrackOf } from '../shared/media-state.js';
 import { describeJoinError, joinAndPublish, relayUrlOf, type JoinRequest } from '../prejoin/join.js';
 import { meetingStyles } from './meeting.styles.js';
+import { REJOIN_AFTER, rejoin, rejoinRequest, type RejoinAttempt } from './rejoin.js';
 
 /** The side panels of a meeting. */
 export type MeetingPanel = 'chat' | 'files' | 'participants';
@@ -24,14 +26,6 @@ const PANEL_TITLES: Record<MeetingPanel, string> = { chat: 'Chat', files: 'Files
 
 /** Where a `<lan-meeting>` is. `rejoining`: the relay went away (it restarted…) and the element joins again. */
 export type MeetingStage = 'prejoin' | 'joining' | 'joined' | 'rejoining' | 'left';
-
-/**
- * Ends of a session after which joining again may work: the relay shut down or restarted (it no longer
- * knows the participant), or could not be reached for the whole reconnection time.
- */
-const REJOIN_AFTER: ReadonlySet<string> = new Set<string>([ErrorCode.Shutdown, ErrorCode.Closed, ErrorCode.Timeout, ErrorCode.Unreachable]);
-/** Longest wait between two attempts to join again (ms). */
-const REJOIN_MAX_DELAY_MS = 10_000;
 
 /**
  * The whole meeting in one element: the pre-join screen (`<lan-prejoin>`, pre-filled), then the video
@@ -44,17 +38,33 @@ const REJOIN_MAX_DELAY_MS = 10_000;
  * camera and microphone as they were, until it works or the person leaves. `relay` defaults to the page's own origin, which is right when the relay serves
  * the page. On a narrow screen (under 640 px) the side panel covers the meeting.
  *
+ * An `https:` relay on another origin that this browser does not trust yet (`LAN_ERR_UNTRUSTED`) gets a
+ * `<lan-trust-notice>` instead of a bare error: the relay's trust page, and "Try again", which repeats the
+ * same join. The top bar's Invite button (`<lan-invite>`) shows the meeting's link (`invite-url`, else the
+ * page's URL with `?meeting=<id>`), its QR code drawn by the relay, and copies it.
+ *
+ * **Fallback content.** Children other than `slot="actions"` ones are fallback: the browser shows them only
+ * while the tag is not defined (its script has not loaded, or cannot: a browser that does not trust the relay
+ * yet refuses the script without a word), and once the element upgrades they are not rendered (it has no
+ * default slot). One sentence and a link to the relay's trust page (`http://relay:8787/trust`) fit there;
+ * style them with `lan-meeting:not(:defined)`.
+ *
  * @summary A complete meeting: pre-join, video grid, controls, chat, files, participants.
  *
  * @example
  * ```html
  * <script type="module" src="https://relay.local:8787/dist/browser/lanconf-components.js"></script>
- * <lan-meeting meeting="Standup" theme="auto" style="height: 100vh"></lan-meeting>
+ * <lan-meeting meeting="Standup" theme="auto" style="height: 100vh">
+ *   <p>Not loading? This computer may not trust the meeting server yet: <a href="http://relay.local:8787/trust">trust it once</a>.</p>
+ * </lan-meeting>
  * ```
  *
  * @event lan-joined - The meeting was joined: `detail.session` (again, with a new session, after a rejoin).
  * @event lan-left - The meeting ended: `detail.error` when it was not asked to (relay gone, removed…).
  * @event lan-error - A join failed, or a device could not be published: `detail.error`.
+ * @event lan-untrusted - A join failed because this browser does not trust the relay's certificate yet
+ *   (`LAN_ERR_UNTRUSTED`, after its `lan-error`): `detail: { trustUrl, confirmed }`; once per failed attempt.
+ * @event lan-invite - The Invite dialog opens: `detail.url`, the link it shows. Cancel it to show your own.
  *
  * @slot actions - Extra items at the end of the top bar (a theme switch, a help link…).
  *
@@ -67,6 +77,10 @@ const REJOIN_MAX_DELAY_MS = 10_000;
  * @csspart controls - The bar around `<lan-controls>`.
  * @csspart prejoin - The `<lan-prejoin>` shown before joining.
  * @csspart error - A join error (`role="alert"`).
+ * @csspart trust-notice - The `<lan-trust-notice>` shown when the browser does not trust the relay yet.
+ * @csspart invite - The `<lan-invite>` in the top bar (also `invite-button` and `invite-dialog`).
+ * @csspart invite-button - The Invite button.
+ * @csspart invite-dialog - The Invite dialog.
  * @csspart rejoining - The notice shown while the meeting is being joined again after the relay went away.
  *
  * @cssproperty --lan-meeting-height - Height of the meeting. Default `100%` (give the element or its parent a height).
@@ -86,6 +100,7 @@ export class LanMeeting extends LitElement {
     passcode: { type: String },
     theme: { type: String, reflect: true },
     autojoin: { type: Boolean },
+    inviteUrl: { type: String, attribute: 'invite-url' },
     panel: { type: String, reflect: true },
     session: { attribute: false },
     _stage: { state: true },
@@ -93,6 +108,7 @@ export class LanMeeting extends LitElement {
     _leftError: { state: true },
     _unread: { state: true },
     _announce: { state: true },
+    _untrusted: { state: true },
   };
 
   /** The relay's URL. Empty: the page's own origin. */
@@ -107,6 +123,8 @@ export class LanMeeting extends LitElement {
   declare theme: 'light' | 'dark' | 'auto';
   /** Join at once when `meeting` and `name` are set, without the pre-join screen. */
   declare autojoin: boolean;
+  /** The link the Invite dialog shares (attribute `invite-url`). Empty: the page's URL with `?meeting=<id>`. */
+  declare inviteUrl: string;
   /** The side panel shown: `chat`, `files`, `participants`, or empty for none. */
   declare panel: MeetingPanel | '';
   /**
@@ -120,6 +138,8 @@ export class LanMeeting extends LitElement {
   declare private _leftError: string;
   declare private _unread: number;
   declare private _announce: string;
+  /** The last join failed on the relay's certificate: the trust notice shows until a join works. */
+  declare private _untrusted: UntrustedRelayError | undefined;
 
   readonly #provider = new ContextProvider(this, { context: sessionContext, initialValue: undefined });
   readonly #s = new SessionController(this, ['participantJoined', 'participantLeft', 'disconnected', 'audioStateChanged'],
@@ -131,6 +151,8 @@ export class LanMeeting extends LitElement {
   #passcodeUsed = '';
   /** The rejoin in progress; `cancelled` once the person left meanwhile. */
   #rejoin: { cancelled: boolean } | undefined;
+  /** What the trust notice's "Try again" joins with: the join that failed. */
+  #retryRequest: JoinRequest | undefined;
 
   /** Creates the element; prefer `document.createElement('lan-meeting')` or the tag. */
   constructor() {
@@ -141,6 +163,7 @@ export class LanMeeting extends LitElement {
     this.passcode = '';
     this.theme = 'light';
     this.autojoin = false;
+    this.inviteUrl = '';
     this.panel = '';
     this.session = undefined;
     this._stage = 'prejoin';
@@ -148,6 +171,7 @@ export class LanMeeting extends LitElement {
     this._leftError = '';
     this._unread = 0;
     this._announce = '';
+    this._untrusted = undefined;
   }
 
   /** Where the element is: `prejoin`, `joining`, `joined`, `rejoining` (the relay went away; joining again) or `left`. */
@@ -184,6 +208,8 @@ export class LanMeeting extends LitElement {
       if (this.session && this.session.state !== 'closed') this._stage = 'joined';
       else if (this._stage === 'joined') this._stage = 'left';
     }
+    // Another relay: the notice was about the old one.
+    if (changed.has('relay') && changed.get('relay') !== undefined) this._untrusted = undefined;
     if (changed.has('panel') && this.panel && !PANELS.includes(this.panel)) this.panel = '';
     if (this.autojoin && !this.#autojoined && !this.session && this._stage === 'prejoin' && this.meeting.trim() && this.name.trim()) {
       this.#autojoined = true;
@@ -199,27 +225,54 @@ export class LanMeeting extends LitElement {
     if (this.session && this.session.state !== 'closed') return this.session;
     // Joining by hand replaces a rejoin in progress (one session at a time): the meeting that broke is over.
     if (this.#cancelRejoin()) emit(this, 'lan-left', {});
+    return this.#joinWith({ relay: this.relay, meeting: this.meeting, name: this.name, passcode: this.passcode });
+  }
+
+  /** Joins with `request`: what `join()` does, and the trust notice's "Try again" (the join that failed). */
+  async #joinWith(request: JoinRequest): Promise<Session> {
     this._stage = 'joining';
     this._error = '';
     try {
-      const { session, deviceErrors } = await joinAndPublish({
-        relay: this.relay, meeting: this.meeting, name: this.name, passcode: this.passcode,
-      });
+      const { session, deviceErrors } = await joinAndPublish(request);
       if (!this.isConnected) {
         // Removed from the page while joining: nobody is left to show this meeting.
         await session.leave();
         return session;
       }
-      this.#passcodeUsed = this.passcode;
+      this.#passcodeUsed = request.passcode ?? '';
       this.#joined(session);
       for (const error of deviceErrors) emit(this, 'lan-error', { error });
       return session;
     } catch (error) {
       this._stage = 'prejoin';
-      this._error = describeJoinError(error, relayUrlOf(this.relay));
-      emit(this, 'lan-error', { error: error instanceof Error ? error : new Error(String(error)) });
+      this.#failed(error, request);
+      this._error = this._untrusted ? '' : describeJoinError(error, relayUrlOf(request.relay));
       throw error;
     }
+  }
+
+  /**
+   * Says a join failed: `lan-error`, and for a relay this browser does not trust yet the trust notice
+   * (its "Try again" repeats `request`), `lan-untrusted`, and the focus on the notice.
+   */
+  #failed(error: unknown, request: JoinRequest): void {
+    const untrusted = error instanceof UntrustedRelayError ? error : undefined;
+    this._untrusted = untrusted;
+    this.#retryRequest = untrusted ? request : undefined;
+    emit(this, 'lan-error', { error: error instanceof Error ? error : new Error(String(error)) });
+    if (!untrusted) return;
+    emit(this, 'lan-untrusted', { trustUrl: untrusted.trustUrl, confirmed: untrusted.confirmed });
+    void this.updateComplete.then(() => {
+      const notice = this.renderRoot.querySelector('lan-trust-notice');
+      // Its own "Try again" keeps the focus; otherwise the notice takes it (the join button is gone).
+      if (notice && !notice.matches(':focus-within')) void notice.updateComplete.then(() => notice.focus());
+    });
+  }
+
+  #onRetry(e: Event): void {
+    e.stopPropagation();
+    const request = this.#retryRequest;
+    if (request && this._stage !== 'joining' && !this.session) void this.#joinWith(request).catch(() => undefined);
   }
 
   /**
@@ -242,6 +295,7 @@ export class LanMeeting extends LitElement {
 
   #joined(session: Session): void {
     this.#own = session;
+    this._untrusted = undefined;
     this._leftError = '';
     this._unread = 0;
     this.session = session;
@@ -269,67 +323,31 @@ export class LanMeeting extends LitElement {
     else if (event === 'disconnected') this.#ended(args[0] as LanError | undefined);
   }
 
-  /**
-   * Joins again after `previous` broke with `error` (the relay went away): same relay, meeting, name and
-   * passcode, the camera and microphone that were published (muted as they were; a screen share needs a
-   * click and is not restarted). Tries until it works, with a growing pause up to 10 s; a refusal that
-   * will not change (wrong passcode, full meeting…) ends it with that error.
-   */
+  /** Joins again after `previous` broke with `error` (the relay went away): see {@link rejoin}. */
   async #rejoinAfter(previous: Session, error: LanError): Promise<void> {
-    const attempt = { cancelled: false };
+    const attempt: RejoinAttempt = { cancelled: false };
     this.#rejoin = attempt;
-    const tracks = [...previous.local.tracks.values()];
-    const camera = tracks.find((t) => t.kind === 'camera');
-    const microphone = tracks.find((t) => t.kind === 'microphone');
-    const deviceOf = (t: typeof camera) => (t ? mediaStreamTrackOf(t)?.getSettings().deviceId || undefined : undefined);
-    // Muted from the start: a microphone muted before must not be heard for a moment after.
-    const request: JoinRequest = {
-      relay: this.relay, meeting: previous.meeting, name: previous.local.name, passcode: this.#passcodeUsed,
-      camera: !!camera, microphone: !!microphone, cameraId: deviceOf(camera), microphoneId: deviceOf(microphone),
-      cameraMuted: camera?.muted ?? false, microphoneMuted: microphone?.muted ?? false,
-    };
+    const request = rejoinRequest(previous, this.relay, this.#passcodeUsed);
     this.session = undefined;
     this.#own = undefined;
     this._stage = 'rejoining';
     this._leftError = error.message;
     this._announce = 'Connection to the meeting lost. Joining again…';
-    let delay = 1000;
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      if (attempt.cancelled) return;
-      if (!this.isConnected) return this.#stopRejoin();
-      try {
-        const { session, deviceErrors } = await joinAndPublish(request);
-        if (attempt.cancelled || !this.isConnected) {
-          await session.leave();
-          if (!attempt.cancelled) this.#stopRejoin();
-          return;
-        }
-        if (session.state === 'closed') {
-          // Gone again while publishing: keep trying.
-          delay = Math.min(delay * 2, REJOIN_MAX_DELAY_MS);
-          continue;
-        }
-        this.#rejoin = undefined;
-        this.#joined(session);
-        this._announce = 'Joined the meeting again.';
-        for (const e of deviceErrors) emit(this, 'lan-error', { error: e });
-        return;
-      } catch (failure) {
-        if (attempt.cancelled) return;
-        const lanError = failure instanceof LanError ? failure : undefined;
-        if (!lanError || !REJOIN_AFTER.has(lanError.code)) {
-          this.#rejoin = undefined;
-          this.#own = undefined;
-          this._stage = 'left';
-          this._leftError = describeJoinError(failure, relayUrlOf(this.relay));
-          emit(this, 'lan-error', { error: failure instanceof Error ? failure : new Error(String(failure)) });
-          emit(this, 'lan-left', lanError ? { error: lanError } : {});
-          return;
-        }
-        delay = Math.min(delay * 2, REJOIN_MAX_DELAY_MS);
-      }
+    const outcome = await rejoin(request, attempt, () => this.isConnected);
+    if (outcome.kind === 'cancelled') return;
+    if (outcome.kind === 'detached') return this.#stopRejoin();
+    this.#rejoin = undefined;
+    if (outcome.kind === 'joined') {
+      this.#joined(outcome.result.session);
+      this._announce = 'Joined the meeting again.';
+      for (const e of outcome.result.deviceErrors) emit(this, 'lan-error', { error: e });
+      return;
     }
+    this.#own = undefined;
+    this._stage = 'left';
+    this._leftError = describeJoinError(outcome.error, relayUrlOf(this.relay));
+    this.#failed(outcome.error, request);
+    emit(this, 'lan-left', outcome.error instanceof LanError ? { error: outcome.error } : {});
   }
 
   /** Gives up joining again (the person left, or the element left the page): `left`, and `lan-left`. */
@@ -396,8 +414,9 @@ export class LanMeeting extends LitElement {
     const joined = this._stage === 'joined' && session;
     return html`<div class="base" part="base">
       ${this.#renderHeader(joined ? session : undefined)}
-      ${joined ? this.#renderMeeting() : this._stage === 'left' ? this.#renderLeft()
-        : this._stage === 'rejoining' ? this.#renderRejoining() : this.#renderPrejoin()}
+      ${joined ? this.#renderMeeting() : this._stage === 'rejoining' ? this.#renderRejoining()
+        : this._untrusted ? this.#renderUntrusted(this._untrusted)
+        : this._stage === 'left' ? this.#renderLeft() : this.#renderPrejoin()}
       <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
     </div>`;
   }
@@ -415,6 +434,8 @@ export class LanMeeting extends LitElement {
         ${session.audioState === 'blocked'
           ? html`<button class="sound" @click=${() => void session.startAudio().catch(() => undefined)}>${icons.speaker} Turn on sound</button>`
           : nothing}
+        <lan-invite part="invite" exportparts="button: invite-button, dialog: invite-dialog"
+          relay=${this.relay} meeting=${session.meeting} url=${this.inviteUrl}></lan-invite>
         <span class="pill" title="People in the meeting">${icons.people}<span>${count}<span class="word"> ${count === 1 ? 'person' : 'people'}</span></span></span>`
         : html`<span class="spacer"></span>`}
       <slot name="actions"></slot>
@@ -432,6 +453,13 @@ export class LanMeeting extends LitElement {
           relay=${this.relay} meeting=${this.meeting} name=${this.name} passcode=${this.passcode}
           @lan-joined=${this.#onPrejoinJoined}></lan-prejoin>
       </div>
+    </div>`;
+  }
+
+  #renderUntrusted(error: UntrustedRelayError): TemplateResult {
+    return html`<div class="center">
+      <lan-trust-notice part="trust-notice" trust-url=${error.trustUrl} ?confirmed=${error.confirmed}
+        ?busy=${this._stage === 'joining'} @lan-retry=${this.#onRetry}></lan-trust-notice>
     </div>`;
   }
 

@@ -92,8 +92,8 @@ export const meetingStyles = css`
   @container lan-meeting (max-width: 640px) {
     header { padding: var(--_gap); gap: var(--_gap); }
     .brand .name, .divider, .title .sub { display: none; }
-    /* Still read out, not shown: "3 people" becomes "3" beside the people icon. */
-    .pill .word {
+    /* Still read out, not shown: "3 people" becomes "3" beside the people icon, "Invite" its icon. */
+    .pill .word, lan-invite::part(label) {
       position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
     }
     .body { position: static; }
@@ -121,4 +121,5 @@ export const meetingStyles = css`
     border-radius: calc(var(--_radius) - 4px); padding: 8px 12px; background: color-mix(in srgb, var(--_danger) 8%, var(--_bg));
   }
   .joining { color: var(--_muted); text-align: center; }
+  .center > lan-trust-notice { max-width: 560px; }
 `;

@@ -3,7 +3,7 @@
  * and the words shown to people when a join fails.
  * @module
  */
-import { LanError, joinMeeting, type Session } from '../../sdk/index.js';
+import { LanError, UntrustedRelayError, joinMeeting, type Session } from '../../sdk/index.js';
 
 /** What {@link joinAndPublish} needs. */
 export interface JoinRequest {
@@ -32,15 +32,6 @@ export interface JoinResult {
   session: Session;
   /** Device errors: `NotAllowedError`, `NotFoundError`, `NotReadableError`… */
   deviceErrors: Error[];
-}
-
-/** `true` when `url` is on the page's own origin (a page the relay serves). */
-function sameOrigin(url: string): boolean {
-  try {
-    return typeof location !== 'undefined' && new URL(url.replace(/^ws/i, 'http')).origin === location.origin;
-  } catch {
-    return false;
-  }
 }
 
 /** The relay URL to use: the one given, else the page's origin. */
@@ -102,6 +93,9 @@ export function describeDeviceError(error: Error, device: string): string {
 /**
  * A sentence for people about a failed join, by the error's stable code.
  *
+ * `LAN_ERR_UNTRUSTED` ({@link UntrustedRelayError}) names the relay's trust page; `<lan-meeting>` and
+ * `<lan-prejoin>` show `<lan-trust-notice>` for it instead of this sentence.
+ *
  * @example
  * ```ts
  * describeJoinError(new LanError('LAN_ERR_BAD_PASSCODE', '…')); // 'Wrong passcode. …'
@@ -113,10 +107,15 @@ export function describeJoinError(error: unknown, relay?: string): string {
       case 'LAN_ERR_BAD_PASSCODE':
         return 'Wrong passcode. Check it with the meeting host and try again.';
       case 'LAN_ERR_UNREACHABLE':
-        return `Cannot reach the relay${relay ? ` at ${relay}` : ''}. Check the address and that the relay is running.`
-          // A browser refuses a certificate it does not trust without a word; from the relay's own page it would have asked.
-          + (relay && /^(https|wss):/i.test(relay) && !sameOrigin(relay)
-            ? ` If the relay has its own (self-signed) certificate, open ${relay} once in this browser and accept it.` : '');
+        return `Cannot reach the relay${relay ? ` at ${relay}` : ''}. Check the address and that the relay is running.`;
+      case 'LAN_ERR_UNTRUSTED': {
+        const trust = error instanceof UntrustedRelayError ? error.trustUrl : '';
+        const open = trust ? `Open ${trust} to trust it once` : 'Open the relay\'s trust page to trust it once';
+        // `confirmed`: the relay answered on plain HTTP while HTTPS failed, so the certificate is the cause.
+        return error instanceof UntrustedRelayError && !error.confirmed
+          ? `Cannot reach the relay${relay ? ` at ${relay}` : ''}. Most likely this computer does not trust its certificate yet. ${open}, then try again.`
+          : `This computer does not trust the meeting server${relay ? ` at ${relay}` : ''} yet. ${open}, then try again.`;
+      }
       case 'LAN_ERR_TIMEOUT':
         return 'The relay did not answer in time. Try again.';
       case 'LAN_ERR_ROOM_FULL':

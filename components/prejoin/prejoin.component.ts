@@ -1,11 +1,12 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { classMap } from 'lit/directives/class-map.js';
 import { live } from 'lit/directives/live.js';
-import { cameraConstraints, listDevices, microphoneConstraints, type Session } from '../../sdk/index.js';
+import { UntrustedRelayError, cameraConstraints, listDevices, microphoneConstraints, type Session } from '../../sdk/index.js';
 import { emit } from '../shared/events.js';
 import { tokens } from '../shared/theme.js';
 import { largeIcons as icons } from '../shared/icons.js';
 import { describeDeviceError, describeJoinError, joinAndPublish, relayUrlOf } from './join.js';
+import '../trust-notice/trust-notice.js';
 import { prejoinStyles } from './prejoin.styles.js';
 
 type Device = { deviceId: string; label: string };
@@ -31,6 +32,9 @@ type Device = { deviceId: string; label: string };
  * @event lan-joined - Joined, the chosen devices published: `detail.session`.
  * @event lan-error - The join failed (`LAN_ERR_BAD_PASSCODE`, `LAN_ERR_UNREACHABLE`…; also shown inline), or a
  *   chosen device could not be published after joining: `detail.error`.
+ * @event lan-untrusted - The join failed because this browser does not trust the relay's certificate yet
+ *   (`LAN_ERR_UNTRUSTED`; after its `lan-error`): `detail: { trustUrl, confirmed }`. The form then shows a
+ *   `<lan-trust-notice>` (the trust page, "Try again") in place of the inline error; once per failed attempt.
  *
  * @slot heading - Replaces the "Join a meeting" heading.
  *
@@ -41,6 +45,7 @@ type Device = { deviceId: string; label: string };
  * @csspart form - The form with the fields and the join button.
  * @csspart join-button - The join button.
  * @csspart error - The inline error (`role="alert"`).
+ * @csspart trust-notice - The `<lan-trust-notice>` shown when the browser does not trust the relay yet.
  *
  * @cssproperty --lan-prejoin-width - Largest width of the card. Default `880px`.
  * @cssproperty --lan-color-accent - Join button and focus ring.
@@ -62,6 +67,7 @@ export class LanPrejoin extends LitElement {
     _joining: { state: true },
     _error: { state: true },
     _errorCode: { state: true },
+    _untrusted: { state: true },
     _session: { state: true },
     _cameras: { state: true },
     _microphones: { state: true },
@@ -90,6 +96,8 @@ export class LanPrejoin extends LitElement {
   declare private _joining: boolean;
   declare private _error: string;
   declare private _errorCode: string;
+  /** The last join failed on the relay's certificate: the notice shows, and stays while trying again. */
+  declare private _untrusted: UntrustedRelayError | undefined;
   declare private _session: Session | undefined;
   declare private _cameras: Device[];
   declare private _microphones: Device[];
@@ -126,6 +134,7 @@ export class LanPrejoin extends LitElement {
     this._joining = false;
     this._error = '';
     this._errorCode = '';
+    this._untrusted = undefined;
     this._session = undefined;
     this._cameras = [];
     this._microphones = [];
@@ -195,6 +204,7 @@ export class LanPrejoin extends LitElement {
         cameraId: this.cameraId || undefined, microphoneId: this.microphoneId || undefined,
       });
       this._session = session;
+      this._untrusted = undefined;
       this._notices = deviceErrors.map((e) => e.message);
       for (const error of deviceErrors) emit(this, 'lan-error', { error });
       emit(this, 'lan-joined', { session });
@@ -210,10 +220,19 @@ export class LanPrejoin extends LitElement {
   }
 
   #fail(error: unknown, message: string): void {
-    this._error = message;
+    const untrusted = error instanceof UntrustedRelayError ? error : undefined;
+    this._untrusted = untrusted;
+    this._error = untrusted ? '' : message;
     this._errorCode = (error as { code?: string }).code ?? '';
     emit(this, 'lan-error', { error: error instanceof Error ? error : new Error(String(error)) });
+    if (untrusted) emit(this, 'lan-untrusted', { trustUrl: untrusted.trustUrl, confirmed: untrusted.confirmed });
     void this.updateComplete.then(() => {
+      const notice = this.renderRoot.querySelector('lan-trust-notice');
+      // To the notice, unless this was its own "Try again" (the focus stays on that button).
+      if (notice) {
+        if (!notice.matches(':focus-within')) void notice.updateComplete.then(() => notice.focus());
+        return;
+      }
       const field = this._errorCode === 'LAN_ERR_BAD_PASSCODE' ? 'passcode' : !this.name.trim() ? 'name' : !this.meeting.trim() ? 'meeting' : '';
       if (field) this.renderRoot.querySelector<HTMLInputElement>(`#${field}`)?.focus();
     });
@@ -304,11 +323,21 @@ export class LanPrejoin extends LitElement {
           aria-invalid=${badPasscode ? 'true' : 'false'} aria-describedby="error"
           @input=${(e: Event) => (this.passcode = (e.target as HTMLInputElement).value)}>
       </div>
+      ${this._untrusted
+        ? html`<lan-trust-notice part="trust-notice" heading-level="3" trust-url=${this._untrusted.trustUrl}
+            ?confirmed=${this._untrusted.confirmed} ?busy=${this._joining} @lan-retry=${this.#onRetry}></lan-trust-notice>`
+        : nothing}
       <div id="error" class=${classMap({ error: Boolean(this._error) })} part="error" role="alert">${this._error}</div>
       <button class="join" part="join-button" type="submit" ?disabled=${this._joining} aria-busy=${this._joining ? 'true' : 'false'}>
         ${this._joining ? html`<span class="spinner" aria-hidden="true"></span>Joining…` : 'Join meeting'}
       </button>
     </form>`;
+  }
+
+  #onRetry(e: Event): void {
+    // Handled here: the same join again, with what the form holds.
+    e.stopPropagation();
+    this.join().catch(() => undefined);
   }
 
   #onSubmit(e: SubmitEvent): void {

@@ -79,6 +79,8 @@ export const prejoinStyles = css`
     padding: 8px 12px; background: color-mix(in srgb, var(--_danger) 8%, var(--_bg)); font-size: .9rem;
   }
   .error:empty { display: none; }
+  lan-trust-notice::part(base) { padding: calc(var(--_gap) * 2); background: var(--_surface); }
+  lan-trust-notice::part(heading) { font-size: 1rem; }
   .notice { font-size: .85rem; color: var(--_muted); }
   .joined { grid-column: 1 / -1; text-align: center; color: var(--_muted); }
   .spinner {

@@ -27,6 +27,15 @@ export interface LanEventDetails {
   'lan-leave': Record<string, never>;
   /** The number of unread chat messages changed (`<lan-chat>` while hidden or inactive). */
   'lan-chat-unread': { unread: number };
+  /**
+   * A join failed because this browser does not trust the relay's certificate yet (`LAN_ERR_UNTRUSTED`):
+   * the relay's trust page, and whether the relay was seen answering on plain HTTP (`confirmed`).
+   */
+  'lan-untrusted': { trustUrl: string; confirmed: boolean };
+  /** The user asked to try the failed join again (`<lan-trust-notice>`'s "Try again"). */
+  'lan-retry': Record<string, never>;
+  /** The invite dialog opened, showing `url`. */
+  'lan-invite': { url: string };
 }
 
 /** Dispatches a typed `lan-*` event from `target`. */
@@ -46,5 +55,8 @@ declare global {
     'lan-toggle': CustomEvent<LanEventDetails['lan-toggle']>;
     'lan-leave': CustomEvent<LanEventDetails['lan-leave']>;
     'lan-chat-unread': CustomEvent<LanEventDetails['lan-chat-unread']>;
+    'lan-untrusted': CustomEvent<LanEventDetails['lan-untrusted']>;
+    'lan-retry': CustomEvent<LanEventDetails['lan-retry']>;
+    'lan-invite': CustomEvent<LanEventDetails['lan-invite']>;
   }
 }

@@ -44,7 +44,7 @@ export interface FileServiceOptions {
   retentionMs: number;
   /** Tells everyone in a meeting (the new file). */
   broadcast(meeting: string, message: RelayMessage): void;
-  log(level: 'info' | 'warn', message: string): void;
+  log(level: 'info' | 'warn', message: string, fields?: import('../Relay.js').LogFields): void;
 }
 
 /** An upload nobody touched for this long is abandoned (ms). */
@@ -165,7 +165,7 @@ export class FileService {
         await upload.stored;
         if (upload.failed) throw upload.failed;
         upload.acked = upload.written;
-        this.#o.log('info', `"${meeting}": upload ${upload.id} of ${JSON.stringify(upload.name)} resumed at byte ${upload.written} of ${upload.size}`);
+        this.#o.log('info', `"${meeting}": upload ${upload.id} of ${JSON.stringify(upload.name)} resumed at byte ${upload.written} of ${upload.size}`, { meeting, participant: peer.id, name: peer.name });
         peer.send({ type: 'fileUploadReady', requestId, uploadId: upload.id, offset: upload.written });
         return;
       }
@@ -322,7 +322,7 @@ export class FileService {
       };
       this.#o.store.addFile(file);
       const info = this.#info(file);
-      this.#o.log('info', `"${upload.meeting}": ${upload.ownerName} shared ${JSON.stringify(upload.name)} (${upload.size} bytes, sha256 ${sha256})`);
+      this.#o.log('info', `"${upload.meeting}": ${upload.ownerName} shared ${JSON.stringify(upload.name)} (${upload.size} bytes, sha256 ${sha256})`, { meeting: upload.meeting, name: upload.ownerName });
       peer.send({ type: 'fileUploaded', uploadId: upload.id, file: info });
       this.#o.broadcast(upload.meeting, { type: 'fileOffered', file: info });
     } catch (error) {
@@ -380,7 +380,7 @@ export class FileService {
         id: randomId(), peer, file, handle, sent: message.offset, acked: message.offset, pumping: false, timer: undefined,
       };
       this.#downloads.set(download.id, download);
-      if (message.offset > 0) this.#o.log('info', `"${meeting}": download of file ${file.id} by ${peer.name} resumed at byte ${message.offset} of ${file.size}`);
+      if (message.offset > 0) this.#o.log('info', `"${meeting}": download of file ${file.id} by ${peer.name} resumed at byte ${message.offset} of ${file.size}`, { meeting, participant: peer.id, name: peer.name });
       peer.send({ type: 'fileDownloadReady', requestId, transferId: download.id, file: this.#info(file), offset: message.offset });
       void this.#pump(download);
     } catch (error) {

@@ -1,10 +1,16 @@
 // Shared by the component tests (they run in Chromium under @web/test-runner).
 import { joinMeeting, type Session } from '../../sdk/index.js';
 
-let relays: Promise<{ url: string; guardedUrl: string }> | undefined;
+interface RelayInfo {
+  url: string;
+  guardedUrl: string;
+  untrustedUrl: string;
+}
 
-function relayInfo(): Promise<{ url: string; guardedUrl: string }> {
-  relays ??= fetch('/__lanconf/relay.json').then((r) => r.json() as Promise<{ url: string; guardedUrl: string }>);
+let relays: Promise<RelayInfo> | undefined;
+
+function relayInfo(): Promise<RelayInfo> {
+  relays ??= fetch('/__lanconf/relay.json').then((r) => r.json() as Promise<RelayInfo>);
   return relays;
 }
 
@@ -16,6 +22,14 @@ export async function relay(): Promise<string> {
 /** The URL of the test run's second relay, which asks for the passcode {@link TEST_PASSCODE}. */
 export async function guardedRelay(): Promise<string> {
   return (await relayInfo()).guardedUrl;
+}
+
+/**
+ * The URL (`https://127.0.0.1:PORT`) of the test run's third relay: TLS from its own certificate authority,
+ * which this Chromium does not trust. Its plain-HTTP routes (`/trust`, `/trust/qr.svg`) answer on the same port.
+ */
+export async function untrustedRelay(): Promise<string> {
+  return (await relayInfo()).untrustedUrl;
 }
 
 /** The passcode of {@link guardedRelay}. */

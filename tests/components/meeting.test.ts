@@ -181,6 +181,49 @@ describe('<lan-meeting>', () => {
     expect(part(el, 'lan-prejoin')).to.exist;
   });
 
+  it('its children are fallback: not rendered once it is defined, except slot="actions" ones', async () => {
+    const el = await fixture<LanMeeting>(html`<lan-meeting meeting="M" style="height: 480px">
+      <p id="fallback">No meeting here? <a href="http://relay.local:8787/trust">Trust the meeting server</a>.</p>
+      <button slot="actions" id="action">Help</button>
+    </lan-meeting>`);
+    const fallback = el.querySelector('#fallback')!;
+    expect(fallback.checkVisibility()).to.equal(false);
+    expect(fallback.getClientRects().length).to.equal(0);
+    expect(el.querySelector('#action')!.checkVisibility(), 'slot="actions" goes to the top bar').to.equal(true);
+    await expect(el).to.be.accessible();
+  });
+
+  it('the fallback shows while the tag is undefined (its script not loaded) and goes once it upgrades', async () => {
+    // A page of its own, where <lan-meeting> is not defined yet.
+    const frame = document.createElement('iframe');
+    frame.style.cssText = 'width: 800px; height: 520px; border: 0';
+    frame.srcdoc = `<!doctype html><html lang="en"><body>
+      <lan-meeting meeting="M"><p id="fallback">No meeting here? <a href="http://relay.local:8787/trust">Trust the meeting server</a>.</p>
+      <button slot="actions" id="action">Help</button></lan-meeting></body></html>`;
+    const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    document.body.append(frame);
+    try {
+      await loaded;
+      const doc = frame.contentDocument!;
+      const fallback = doc.getElementById('fallback')!;
+      expect(doc.querySelector('lan-meeting')!.matches(':not(:defined)')).to.equal(true);
+      expect(fallback.checkVisibility()).to.equal(true);
+      expect(fallback.getBoundingClientRect().height).to.be.greaterThan(0);
+      const script = doc.createElement('script');
+      script.type = 'module';
+      script.textContent = "import '/components/meeting/meeting.ts';";
+      doc.head.append(script);
+      await waitUntil(() => frame.contentWindow!.customElements.get('lan-meeting'), 'the element is defined in that page', 15000);
+      const meeting = doc.querySelector('lan-meeting')!;
+      await (meeting as unknown as { updateComplete: Promise<unknown> }).updateComplete;
+      expect(meeting.matches(':defined')).to.equal(true);
+      expect(fallback.checkVisibility(), 'the fallback is gone').to.equal(false);
+      expect(doc.getElementById('action')!.checkVisibility()).to.equal(true);
+    } finally {
+      frame.remove();
+    }
+  });
+
   it('theme="dark" applies the dark palette to itself and to every element inside', async () => {
     const el = await joinedMeeting('Ana', { theme: 'dark' });
     meetings.push(el);

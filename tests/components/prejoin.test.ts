@@ -3,7 +3,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/prejoin/prejoin.js';
 import type { LanPrejoin } from '../../components/prejoin/prejoin.component.js';
 import { describeJoinError } from '../../components/prejoin/join.js';
-import { ConnectionError, LanError, RelayError, type Session } from '../../sdk/index.js';
+import { ConnectionError, LanError, RelayError, UntrustedRelayError, type Session } from '../../sdk/index.js';
 import { TEST_PASSCODE, guardedRelay, relay, uniqueMeeting, waitUntil } from './helpers.js';
 
 const sessions: Session[] = [];
@@ -130,18 +130,24 @@ describe('<lan-prejoin>', () => {
   });
 
   it('describes join errors for people, by code', () => {
-    const cases: Array<[unknown, RegExp]> = [
-      [new RelayError('LAN_ERR_BAD_PASSCODE', 'bad passcode'), /^Wrong passcode/],
-      [ConnectionError.unreachable('ws://x'), /^Cannot reach the relay at http:\/\/r\/\./],
-      [ConnectionError.timeout('joining', 10), /did not answer in time/],
-      [new RelayError('LAN_ERR_ROOM_FULL', 'full'), /^This meeting is full/],
-      [new TypeError('meeting must be a non-empty string'), /^Could not join: meeting must be/],
-      [new Error('boom'), /^Could not join: boom/],
+    const trust = 'http://relay.lan:8787/trust?meeting=M';
+    const cases: Array<[unknown, string | undefined, RegExp]> = [
+      [new RelayError('LAN_ERR_BAD_PASSCODE', 'bad passcode'), 'http://r/', /^Wrong passcode/],
+      [ConnectionError.unreachable('ws://x'), 'http://r/', /^Cannot reach the relay at http:\/\/r\/\. Check the address and that the relay is running\.$/],
+      // The old "open it once and accept the certificate" hint is gone: LAN_ERR_UNTRUSTED says it now.
+      [ConnectionError.unreachable('wss://r'), 'https://relay.lan:8787', /^Cannot reach the relay at https:\/\/relay\.lan:8787\. Check the address and that the relay is running\.$/],
+      [ConnectionError.unreachable('ws://x'), undefined, /^Cannot reach the relay\. Check/],
+      [new UntrustedRelayError('https://relay.lan:8787/', trust, true), 'https://relay.lan:8787',
+        /^This computer does not trust the meeting server at https:\/\/relay\.lan:8787 yet\. Open http:\/\/relay\.lan:8787\/trust\?meeting=M to trust it once, then try again\.$/],
+      [new UntrustedRelayError('https://relay.lan:8787/', trust, false), 'https://relay.lan:8787',
+        /^Cannot reach the relay at https:\/\/relay\.lan:8787\. Most likely this computer does not trust its certificate yet\. Open http:\/\/relay\.lan:8787\/trust\?meeting=M to trust it once, then try again\.$/],
+      [new UntrustedRelayError('https://relay.lan:8787/', trust, true), undefined, /^This computer does not trust the meeting server yet\. Open http/],
+      [ConnectionError.timeout('joining', 10), 'http://r/', /did not answer in time/],
+      [new RelayError('LAN_ERR_ROOM_FULL', 'full'), 'http://r/', /^This meeting is full/],
+      [new TypeError('meeting must be a non-empty string'), 'http://r/', /^Could not join: meeting must be/],
+      [new Error('boom'), 'http://r/', /^Could not join: boom/],
     ];
-    for (const [error, expected] of cases) expect(describeJoinError(error, 'http://r/')).to.match(expected);
-    // A relay on HTTPS elsewhere: the browser may not trust its certificate, and says nothing about it.
-    expect(describeJoinError(ConnectionError.unreachable('wss://r'), 'https://relay.lan:8787'))
-      .to.match(/^Cannot reach the relay at https:\/\/relay\.lan:8787\. .* open https:\/\/relay\.lan:8787 once in this browser and accept it\.$/);
+    for (const [error, relayUrl, expected] of cases) expect(describeJoinError(error, relayUrl)).to.match(expected);
     expect(describeJoinError(ConnectionError.unreachable('ws://r'), 'http://relay.lan:8787')).to.not.match(/certificate/);
   });
 });

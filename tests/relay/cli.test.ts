@@ -156,3 +156,37 @@ test('lanconf-relay --tls on makes its certificate authority once, issues its ce
   }
   assert.equal(fingerprints[0], fingerprints[1]);
 });
+
+test('lanconf-relay takes every option from LANCONF_* variables (a flag wins) and logs JSON lines naming meeting and participant', { timeout: 40_000 }, async (t) => {
+  const data = await tempDir(t);
+  const cli = runCli(t, ['--host', '127.0.0.1', '--tcp-port', '0', '--udp-port', '0', '--port', '0', '--log-format', 'json'], {
+    LANCONF_DATA_DIR: data, LANCONF_PASSCODE: 'from-env', LANCONF_PORT: '1', LANCONF_TLS: 'off', LANCONF_CHAT_HISTORY: '7',
+  });
+  const line = (await cli.waitFor(/"msg":"lanconf relay [^"]*"|http:\/\/127\.0\.0\.1:\d+\//, 20_000))[0];
+  assert.ok(line);
+  const [url] = await cli.waitFor(/http:\/\/127\.0\.0\.1:\d+\//);
+  assert.doesNotMatch(url!, /:1\//, '--port on the command line won over LANCONF_PORT');
+  await cli.waitFor(/A passcode is required/);
+  await assert.rejects(join(url!, 'Env', 'Eve', { passcode: 'wrong' }), (e: LanError) => e.code === 'LAN_ERR_BAD_PASSCODE');
+  const ana = await join(url!, 'Env', 'Ana', { passcode: 'from-env' });
+  await ana.leave();
+  // The join and leave lines are JSON objects with the meeting and the participant.
+  const logged = await cli.waitFor(/\{"level":30[^\n]*"msg":"Ana \([^)]*\) left[^\n]*\n/);
+  const joined = cli.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const joinLine = joined.find((l) => typeof l.msg === 'string' && l.msg.includes('joined "Env"'));
+  assert.ok(joinLine, `a JSON join line in:\n${cli.out()}`);
+  assert.equal(joinLine.meeting, 'Env');
+  assert.equal(joinLine.name, 'Ana');
+  assert.equal(joinLine.participant, ana.local.id);
+  assert.equal(joinLine.address, '127.0.0.1');
+  assert.ok(logged[0]);
+  cli.child.kill('SIGTERM');
+  assert.equal(await withTimeout(cli.exited, 8000, 'the relay exiting'), 0);
+
+  const bad = runCli(t, ['--host', '127.0.0.1'], { LANCONF_MDNS: 'maybe' });
+  assert.equal(await withTimeout(bad.exited, 10_000, 'a bad boolean variable'), 2);
+  assert.match(bad.err(), /LANCONF_MDNS must be true or false/);
+  const badFormat = runCli(t, ['--log-format', 'xml']);
+  assert.equal(await withTimeout(badFormat.exited, 10_000, 'a bad log format'), 2);
+  assert.match(badFormat.err(), /--log-format must be text or json/);
+});
