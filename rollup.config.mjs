@@ -72,7 +72,7 @@ export default [
     external,
     onwarn,
     plugins: [executableCli, typescript({ tsconfig: './tsconfig.json', include, declaration: true, declarationDir: 'dist/types', outDir: 'dist', sourceMap: true, noEmitOnError: true })],
-    output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: '.', sourcemap: true, entryFileNames: '[name].js' },
+    output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: '.', sourcemap: true, sourcemapExcludeSources: true, entryFileNames: '[name].js' },
   },
   {
     input: 'sdk/index.ts',
@@ -82,7 +82,7 @@ export default [
       typescript({ tsconfig: './tsconfig.json', include, declaration: false, declarationMap: false, outDir: 'dist/browser', sourceMap: true, noEmitOnError: true }),
       precompress,
     ],
-    output: { file: 'dist/browser/lanconf.js', format: 'es', sourcemap: true },
+    output: { file: 'dist/browser/lanconf.js', format: 'es', sourcemap: true, sourcemapExcludeSources: true },
   },
   {
     input: 'components/index.ts',
@@ -93,6 +93,6 @@ export default [
       precompress,
       demoPages,
     ],
-    output: { file: 'dist/browser/lanconf-components.js', format: 'es', sourcemap: true },
+    output: { file: 'dist/browser/lanconf-components.js', format: 'es', sourcemap: true, sourcemapExcludeSources: true },
   },
 ];
