@@ -330,9 +330,12 @@ export class Peer {
     this.#reassembler?.expire();
   }
 
-  /** A media datagram from this peer's bound UDP address. @internal */
+  /**
+   * A media datagram from this peer's bound UDP address. It does not count as hearing from the peer: only
+   * whole messages on its connection do, so a client that stalls its connection (a frame left unfinished)
+   * cannot stay in by sending datagrams. @internal
+   */
   handleUdp(bytes: Uint8Array): void {
-    this.lastHeard = Date.now();
     this.#onBinary(bytes, true, false);
   }
 

@@ -19,6 +19,7 @@ import {
   type ClientMessageOf, type Limits,
 } from '../sdk/protocol/index.js';
 import { createHttpHandler } from './http.js';
+import { AttemptLimiter, type AttemptLimits } from './AttemptLimiter.js';
 import { TcpLink, normalizeAddress, type PeerLink } from './links.js';
 import { WsLink, createWsServer } from './wsLink.js';
 import { isLoopback, reachableHosts, urlFor } from './network.js';
@@ -59,6 +60,11 @@ export interface RelayOptions {
   dataDir?: string;
   /** A passcode every participant must give. Default none. */
   passcode?: string;
+  /**
+   * How passcode guessing is slowed down, per source address: after `freeFailures` (3) wrong ones, each makes
+   * the address wait `baseDelayMs` (1 s) doubled per further failure, up to `maxDelayMs` (15 min, the lockout).
+   */
+  passcodeAttempts?: Partial<AttemptLimits>;
   /** Limits; each one defaults to {@link DEFAULT_LIMITS}. */
   limits?: Partial<Limits>;
   /** UDP payload size for native subscribers that do not choose one. Default 60000. */
@@ -67,6 +73,11 @@ export interface RelayOptions {
   chatHistory?: number;
   /** Shared files of a meeting are removed this long after its last participant left (ms). Default 24 h. */
   fileRetentionMs?: number;
+  /**
+   * A meeting's chat is removed this long after its last participant left (ms), so a later meeting of the
+   * same name starts with no history. Default: `fileRetentionMs`.
+   */
+  chatRetentionMs?: number;
   /**
    * A participant whose connection dropped is held this long (ms) for its client to reconnect with its
    * resume token and carry on as the same participant. Default 20000; 0 turns resume off.
@@ -101,8 +112,19 @@ export interface RelayOptions {
   /** Serve the demo page and bundles over HTTP. Default `true`. */
   serveDemo?: boolean;
   /** Where log lines go. Default: none. The CLI prints them. */
-  log?: (level: 'info' | 'warn', message: string) => void;
+  log?: RelayLog;
 }
+
+/** What a log line is about, where it knows: the meeting, the participant (id and name), the remote address. */
+export interface LogFields {
+  meeting?: string;
+  participant?: string;
+  name?: string;
+  address?: string;
+}
+
+/** Where the relay's log lines go: a level, a sentence for people, and the fields it is about. */
+export type RelayLog = (level: 'info' | 'warn', message: string, fields?: LogFields) => void;
 
 /** Where a listening relay can be reached. */
 export interface RelayAddresses {
@@ -193,6 +215,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
   /** Open sockets by remote address. */
   readonly #perAddress = new Map<string, number>();
   #lastRefusalLog = 0;
+  /** Wrong passcodes per source address. */
+  readonly #attempts: AttemptLimiter;
   readonly #linkOpenedAt = new WeakMap<Peer, number>();
   readonly #udpTokens = new Map<string, Peer>();
   readonly #udpBindings = new Map<string, Peer>();
@@ -224,6 +248,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     super();
     this.#options = options;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#attempts = new AttemptLimiter(options.passcodeAttempts);
     const reassembly = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 * 1024 * 1024);
     this.stats = {
       connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0, connectionsRefused: 0, tlsHandshakeFailures: 0,
@@ -235,7 +260,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       },
     };
     const relay = this;
-    const log = (level: 'info' | 'warn', message: string) => options.log?.(level, message);
+    const log: RelayLog = (level, message, fields) => options.log?.(level, message, fields);
     this.#peerHost = {
       limits: this.limits,
       get files() {
@@ -579,7 +604,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       const now = Date.now();
       if (now - this.#lastRefusalLog > 10_000) {
         this.#lastRefusalLog = now;
-        this.#peerHost.log('warn', `${address} has ${open} connections open (the most one address may have): refusing more`);
+        this.#peerHost.log('warn', `${address} has ${open} connections open (the most one address may have): refusing more`, { address });
       }
       socket.destroy();
       return;
@@ -603,10 +628,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #join(peer: Peer, message: ClientMessageOf<'join'>): void {
     const passcode = this.#options.passcode;
-    if (passcode !== undefined && !sameSecret(passcode, message.passcode ?? '')) {
-      peer.sendError(new RelayError(ErrorCode.BadPasscode, message.passcode ? 'wrong passcode' : 'this relay needs a passcode'), { fatal: true });
-      return;
-    }
+    if (passcode !== undefined && !this.#checkSecret('passcode', passcode, message.passcode, peer, message.meeting)) return;
     if (message.transport !== peer.link.transport) {
       peer.sendError(new RelayError(ErrorCode.InvalidMessage, `join says transport "${message.transport}" on a ${peer.link.transport} connection`), { fatal: true });
       return;
@@ -630,8 +652,32 @@ export class Relay extends TypedEmitter<RelayEvents> {
     peer.admit(randomId(), message.name, [...new Set(message.decode)], room, room.peers.size === 0 ? 'host' : 'guest');
     this.#welcome(peer, room, false);
     room.add(peer);
-    this.#peerHost.log('info', `${peer.name} (${peer.id}) joined "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`);
+    this.#peerHost.log('info', `${peer.name} (${peer.id}) joined "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`, who(peer));
     this.emit('participantJoined', room.id, peer.id, peer.name);
+  }
+
+  /**
+   * Checks a secret a join gives (`given`) against `expected`, slowing down guessing per source address: an
+   * address that must wait is refused (LAN_ERR_RATE_LIMITED, with the wait) without its secret being looked at,
+   * and each wrong one is logged with the address, the meeting and the count. `true` when it may go on.
+   */
+  #checkSecret(what: 'passcode', expected: string, given: string | undefined, peer: Peer, meeting: string): boolean {
+    const address = peer.link.remoteAddress;
+    const now = Date.now();
+    const wait = this.#attempts.wait(address, now);
+    if (wait > 0) {
+      peer.sendError(new RelayError(ErrorCode.RateLimited, `too many wrong ${what}s from ${address}: try again in ${Math.ceil(wait / 1000)} s`), { fatal: true });
+      return false;
+    }
+    if (sameSecret(expected, given ?? '')) {
+      this.#attempts.succeeded(address);
+      return true;
+    }
+    const { failures, waitMs } = this.#attempts.failed(address, now);
+    this.#peerHost.log('warn', `wrong ${what} from ${address} for "${meeting}" (${failures} in a row${waitMs ? `; next try in ${Math.ceil(waitMs / 1000)} s` : ''})`, { address, meeting });
+    const why = given ? `wrong ${what}` : `this relay needs a ${what}`;
+    peer.sendError(new RelayError(ErrorCode.BadPasscode, waitMs ? `${why}; try again in ${Math.ceil(waitMs / 1000)} s` : why), { fatal: true });
+    return false;
   }
 
   /** Sends `welcome`: UDP binding for native clients, the others, chat history, files, a resume token. */
@@ -667,7 +713,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     room.replace(old, peer);
     // An old connection still open is dropped now; being replaced, it leaves nothing behind.
     if (!old.closed) old.close('goingAway', 'replaced');
-    this.#peerHost.log('info', `${peer.name} (${peer.id}) is back in "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`);
+    this.#peerHost.log('info', `${peer.name} (${peer.id}) is back in "${room.id}" over ${peer.link.transport} from ${peer.link.remoteAddress}`, who(peer));
   }
 
   #peerClosed(peer: Peer): void {
@@ -682,7 +728,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     if (dropped && grace > 0 && !this.#closed) {
       // Held: the others keep seeing the participant; its client may come back with the resume token.
       this.#held.set(peer, Date.now() + grace);
-      this.#peerHost.log('info', `${peer.name} (${peer.id}) lost its connection to "${room.id}"; held ${grace} ms for a reconnect`);
+      this.#peerHost.log('info', `${peer.name} (${peer.id}) lost its connection to "${room.id}"; held ${grace} ms for a reconnect`, who(peer));
       return;
     }
     this.#leave(peer, peer.closeReason);
@@ -694,7 +740,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#byResumeToken.delete(peer.resumeToken);
     room.remove(peer, reason);
     this.#files?.participantLeft(room.id, peer.id);
-    this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}" (${reason})`);
+    this.#peerHost.log('info', `${peer.name} (${peer.id}) left "${room.id}" (${reason})`, who(peer));
     this.emit('participantLeft', room.id, peer.id, reason);
   }
 
@@ -720,8 +766,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
       }
       if (peer.udp) this.#udpBindings.delete(`${peer.udp.address}|${peer.udp.port}`);
       peer.udp = { address, port: rinfo.port };
+      // Not liveness: only whole messages on the peer's connection are (see Peer.handleUdp).
       this.#udpBindings.set(`${address}|${rinfo.port}`, peer);
-      peer.lastHeard = Date.now();
       this.#udp?.send(UDP_BIND_ACK, rinfo.port, rinfo.address);
       return;
     }
@@ -774,6 +820,14 @@ export class Relay extends TypedEmitter<RelayEvents> {
       this.#leave(peer, 'disconnected');
     }
     void this.#files?.sweep(now).catch((error: Error) => this.#peerHost.log('warn', `file housekeeping failed: ${error.message}`));
+    const fileRetention = this.#options.fileRetentionMs ?? 24 * 3600_000;
+    try {
+      for (const meeting of this.#store?.expireChat(now - (this.#options.chatRetentionMs ?? fileRetention), now - fileRetention) ?? []) {
+        this.#peerHost.log('info', `removed the chat of "${meeting}", empty for longer than its retention`, { meeting });
+      }
+    } catch (error) {
+      this.#peerHost.log('warn', `chat housekeeping failed: ${(error as Error).message}`);
+    }
     const silent = this.#options.peerTimeoutMs ?? PEER_TIMEOUT_MS;
     const joinTimeout = this.#options.joinTimeoutMs ?? 10_000;
     for (const peer of [...this.#peers]) {
@@ -788,6 +842,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
       }
     }
   }
+}
+
+/** The log fields of a participant. */
+function who(peer: Peer): LogFields {
+  return { meeting: peer.room?.id, participant: peer.id, name: peer.name, address: peer.link.remoteAddress };
 }
 
 /** UDP socket buffers asked for: a burst from many senders at once must fit (the kernel may cap it). */

@@ -59,6 +59,9 @@ Options:
   --retention-hours <h>
                       shared files of a meeting are deleted this long after it empties
                       (default 24; 0 deletes them as soon as everyone has left)
+  --chat-retention-hours <h>
+                      a meeting's chat is deleted this long after it empties (default: the
+                      --retention-hours value); --chat-history stays the messages a joiner gets
   --max-connections <n>
                       connections open at once from one address (default 64)
   --version           print the version
@@ -131,7 +134,7 @@ async function main(): Promise<number> {
       mdns: { type: 'boolean' }, 'mdns-interface': { type: 'string' },
       passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
       'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
-      'retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
+      'retention-hours': { type: 'string' }, 'chat-retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
       'log-format': { type: 'string' }, 'log-level': { type: 'string' },
     } as const;
     args = parseArgs({
@@ -172,6 +175,8 @@ async function main(): Promise<number> {
       dataDir: args['data-dir'] ?? defaultDataDir(),
       chatHistory: Math.floor(count(args['chat-history'], 'chat-history', 100, 10_000)),
       fileRetentionMs: count(args['retention-hours'], 'retention-hours', 24, 24 * 365) * 3600_000,
+      ...(args['chat-retention-hours'] !== undefined
+        ? { chatRetentionMs: count(args['chat-retention-hours'], 'chat-retention-hours', 24, 24 * 365) * 3600_000 } : {}),
       maxConnectionsPerAddress: Math.max(1, Math.floor(count(args['max-connections'], 'max-connections', 64, 1_000_000))),
       limits: {
         maxFileBytes: Math.floor(count(args['max-file-mb'], 'max-file-mb', 4096, 2 ** 30) * 1024 * 1024),

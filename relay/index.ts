@@ -11,7 +11,10 @@
  * ```
  * @module lanconf/relay
  */
-export { Relay, type RelayOptions, type RelayAddresses, type RelayEvents, type RelayInfo, type RelayStats } from './Relay.js';
+export {
+  Relay, type RelayOptions, type RelayAddresses, type RelayEvents, type RelayInfo, type RelayStats, type RelayLog, type LogFields,
+} from './Relay.js';
+export type { AttemptLimits } from './AttemptLimiter.js';
 export { Room } from './Room.js';
 export { Peer, type PeerStats, type RelayTrack } from './Peer.js';
 export { DEFAULT_LIMITS, type Limits } from '../sdk/protocol/index.js';

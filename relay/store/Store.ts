@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS chat (
   seq INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chat_by_meeting ON chat (meeting, n);
+-- A resent chat message is looked up by its sender's sequence: without this, each miss scanned the meeting.
+CREATE INDEX IF NOT EXISTS chat_by_sender ON chat (meeting, sender, seq);
 CREATE TABLE IF NOT EXISTS files (
   meeting TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -42,6 +44,8 @@ CREATE TABLE IF NOT EXISTS files (
   PRIMARY KEY (meeting, id)
 );
 CREATE INDEX IF NOT EXISTS files_by_hash ON files (sha256);
+-- The file list is read newest first, a page at a time.
+CREATE INDEX IF NOT EXISTS files_by_time ON files (meeting, ts, id);
 CREATE TABLE IF NOT EXISTS meetings (
   meeting TEXT PRIMARY KEY,
   emptied_at INTEGER
@@ -72,16 +76,18 @@ export class Store {
       chat: db.prepare('SELECT id, sender, name, text, ts, seq FROM (SELECT * FROM chat WHERE meeting = ? ORDER BY n DESC LIMIT ?) ORDER BY n'),
       trimChat: db.prepare('DELETE FROM chat WHERE meeting = ? AND n <= (SELECT n FROM chat WHERE meeting = ? ORDER BY n DESC LIMIT 1 OFFSET ?)'),
       addFile: db.prepare('INSERT INTO files (meeting, id, name, size, sha256, sender, sender_name, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      files: db.prepare('SELECT * FROM files WHERE meeting = ? ORDER BY ts, id'),
+      newestFiles: db.prepare('SELECT * FROM files WHERE meeting = ? ORDER BY ts DESC, id DESC LIMIT ?'),
+      filesBefore: db.prepare('SELECT * FROM files WHERE meeting = ? AND (ts < ? OR (ts = ? AND id < ?)) ORDER BY ts DESC, id DESC LIMIT ?'),
       file: db.prepare('SELECT * FROM files WHERE meeting = ? AND id = ?'),
-      meetingBytes: db.prepare('SELECT COALESCE(SUM(size), 0) AS bytes FROM files WHERE meeting = ?'),
+      fileTally: db.prepare('SELECT sender, COUNT(*) AS files, SUM(MAX(size, ?)) AS charge FROM files WHERE meeting = ? GROUP BY sender'),
       hashUsed: db.prepare('SELECT 1 FROM files WHERE sha256 = ? LIMIT 1'),
       hashes: db.prepare('SELECT DISTINCT sha256 FROM files'),
       meetingActive: db.prepare('INSERT INTO meetings (meeting, emptied_at) VALUES (?, NULL) ON CONFLICT (meeting) DO UPDATE SET emptied_at = NULL'),
       meetingEmptied: db.prepare('INSERT INTO meetings (meeting, emptied_at) VALUES (?, ?) ON CONFLICT (meeting) DO UPDATE SET emptied_at = excluded.emptied_at'),
       expired: db.prepare('SELECT meeting FROM meetings WHERE emptied_at IS NOT NULL AND emptied_at < ?'),
       removeFiles: db.prepare('DELETE FROM files WHERE meeting = ? RETURNING sha256'),
-      forget: db.prepare('DELETE FROM meetings WHERE meeting = ?'),
+      removeChat: db.prepare('DELETE FROM chat WHERE meeting = ?'),
+      forgetBefore: db.prepare('DELETE FROM meetings WHERE emptied_at IS NOT NULL AND emptied_at < ?'),
       emptyAll: db.prepare('UPDATE meetings SET emptied_at = ? WHERE emptied_at IS NULL'),
       chatId: db.prepare('SELECT id FROM chat WHERE meeting = ? AND sender = ? AND seq = ? ORDER BY n DESC LIMIT 1'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -121,9 +127,15 @@ export class Store {
     this.#statements.addFile.run(file.meeting, file.id, file.name, file.size, file.sha256, file.from, file.fromName, file.ts);
   }
 
-  /** The files of a meeting, oldest first. */
-  files(meeting: string): StoredFile[] {
-    return (this.#statements.files.all(meeting) as FileRow[]).map(fromRow);
+  /**
+   * A page of a meeting's files, oldest first: the newest `limit` of those shared before `before` (by
+   * time, then id), or of all of them.
+   */
+  filesPage(meeting: string, limit: number, before?: StoredFile): StoredFile[] {
+    const rows = (before
+      ? this.#statements.filesBefore.all(meeting, before.ts, before.ts, before.id, limit)
+      : this.#statements.newestFiles.all(meeting, limit)) as FileRow[];
+    return rows.reverse().map(fromRow);
   }
 
   /** One file of a meeting. */
@@ -132,9 +144,12 @@ export class Store {
     return row && fromRow(row);
   }
 
-  /** Bytes of all files of a meeting. */
-  meetingBytes(meeting: string): number {
-    return (this.#statements.meetingBytes.get(meeting) as { bytes: number }).bytes;
+  /**
+   * How many files each participant shared in a meeting, and what they take of its quota: each file
+   * counts its size, at least `minCharge` bytes.
+   */
+  fileTally(meeting: string, minCharge: number): Array<{ sender: string; files: number; charge: number }> {
+    return this.#statements.fileTally.all(minCharge, meeting) as Array<{ sender: string; files: number; charge: number }>;
   }
 
   /** `true` while some meeting still has a file with this content. */
@@ -164,15 +179,33 @@ export class Store {
 
   /**
    * Removes the files of meetings empty since before `before` and returns their content hashes
-   * (the caller deletes the contents no other meeting uses).
+   * (the caller deletes the contents no other meeting uses). Idempotent: a meeting whose files are gone
+   * stays listed until its chat has gone too ({@link Store.expireChat}).
    */
   expireMeetings(before: number): string[] {
     const removed: string[] = [];
     const expire = this.#db.transaction(() => {
       for (const { meeting } of this.#statements.expired.all(before) as Array<{ meeting: string }>) {
         for (const row of this.#statements.removeFiles.all(meeting) as Array<{ sha256: string }>) removed.push(row.sha256);
-        this.#statements.forget.run(meeting);
       }
+    });
+    expire();
+    return removed;
+  }
+
+  /**
+   * Removes the chat of meetings empty since before `before` (a later meeting of the same name starts with no
+   * history), and forgets the meetings whose files (`filesBefore`) and chat have both gone. Returns the
+   * meetings whose chat was removed.
+   */
+  expireChat(before: number, filesBefore: number): string[] {
+    const removed: string[] = [];
+    const expire = this.#db.transaction(() => {
+      for (const { meeting } of this.#statements.expired.all(before) as Array<{ meeting: string }>) {
+        if (this.#statements.removeChat.run(meeting).changes > 0) removed.push(meeting);
+        this.#chatInserts.delete(meeting);
+      }
+      this.#statements.forgetBefore.run(Math.min(before, filesBefore));
     });
     expire();
     return removed;
