@@ -380,7 +380,7 @@ export class Peer {
       return false;
     }
     // A dropped request is always answered, so the client's promise settles; other drops are told once a second.
-    const requestId = message.type === 'publish' || message.type === 'fileUpload' || message.type === 'fileDownload' ? message.requestId
+    const requestId = message.type === 'publish' || message.type === 'fileUpload' || message.type === 'fileDownload' || message.type === 'fileList' ? message.requestId
       : message.type === 'chat' ? `chat:${message.seq}` : message.type === 'fileUploadEnd' ? `file:${message.uploadId}` : undefined;
     if (requestId) this.sendError(error, { requestId });
     else if (now - this.#lastRateError > 1000) {
@@ -452,6 +452,9 @@ export class Peer {
         return;
       case 'fileCancel':
         this.#host.files?.cancel(this, message);
+        return;
+      case 'fileList':
+        this.#host.files?.listPage(this, message);
         return;
     }
   }

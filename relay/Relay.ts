@@ -69,8 +69,17 @@ export interface RelayOptions {
   limits?: Partial<Limits>;
   /** UDP payload size for native subscribers that do not choose one. Default 60000. */
   udpPayloadSize?: number;
-  /** Chat messages a late joiner gets in `welcome` (all are kept, up to 10 000 per meeting). Default 100. */
+  /**
+   * Chat messages a late joiner gets in `welcome` (all are kept, up to 10 000 per meeting). Default 100, at
+   * most 500 (a welcome must stay far below the SDK's 16 MiB message limit: see docs/protocol.md).
+   */
   chatHistory?: number;
+  /** Files one meeting may hold, uploads in progress included. Default 1000. */
+  maxFilesPerMeeting?: number;
+  /** Files one participant may share in a meeting, uploads in progress included. Default 200. */
+  maxFilesPerParticipant?: number;
+  /** Each file counts at least this much against the meeting's quota (bytes). Default 64 KiB. */
+  minFileChargeBytes?: number;
   /** Shared files of a meeting are removed this long after its last participant left (ms). Default 24 h. */
   fileRetentionMs?: number;
   /**
@@ -275,7 +284,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       log,
     };
     this.#roomHost = {
-      chatHistory: options.chatHistory ?? 100,
+      chatHistory: Math.min(500, options.chatHistory ?? 100),
       get store() {
         return relay.#store;
       },
@@ -367,6 +376,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
       this.#store = new Store(dataDir);
       this.#files = new FileService({
         dataDir, store: this.#store, limits: this.limits, retentionMs: o.fileRetentionMs ?? 24 * 3600_000,
+        ...(o.maxFilesPerMeeting !== undefined ? { maxFilesPerMeeting: o.maxFilesPerMeeting } : {}),
+        ...(o.maxFilesPerParticipant !== undefined ? { maxFilesPerParticipant: o.maxFilesPerParticipant } : {}),
+        ...(o.minFileChargeBytes !== undefined ? { minFileChargeBytes: o.minFileChargeBytes } : {}),
         broadcast: (meeting, message) => this.#rooms.get(meeting)?.broadcast(message),
         log: this.#peerHost.log,
       });

@@ -52,7 +52,7 @@ Options:
   --mdns-interface <i>
                       the interface (name or IPv4 address) to announce on (default: the one the
                       system routes multicast to)
-  --chat-history <n>  chat messages a late joiner gets (default 100)
+  --chat-history <n>  chat messages a late joiner gets (default 100, at most 500)
   --max-file-mb <n>   largest shared file, in MiB (default 4096)
   --meeting-quota-mb <n>
                       all shared files of one meeting, in MiB (default 20480)
@@ -173,7 +173,7 @@ async function main(): Promise<number> {
         : ((args.tls ?? 'auto') as 'auto' | 'on' | 'off'),
       ...(args.hostname?.length ? { hostnames: args.hostname } : {}),
       dataDir: args['data-dir'] ?? defaultDataDir(),
-      chatHistory: Math.floor(count(args['chat-history'], 'chat-history', 100, 10_000)),
+      chatHistory: Math.floor(count(args['chat-history'], 'chat-history', 100, 500)),
       fileRetentionMs: count(args['retention-hours'], 'retention-hours', 24, 24 * 365) * 3600_000,
       ...(args['chat-retention-hours'] !== undefined
         ? { chatRetentionMs: count(args['chat-retention-hours'], 'chat-retention-hours', 24, 24 * 365) * 3600_000 } : {}),

@@ -6,6 +6,7 @@
  * @module
  */
 import { ConnectionError, ErrorCode, LanError } from './errors.js';
+import { FILE_LIST_PAGE } from './files/list.js';
 import { checkFileName } from './files/names.js';
 import type { Sha256, Sha256Factory } from './files/sha256.js';
 import {
@@ -174,14 +175,33 @@ export class Files {
   readonly #wakers = new Set<() => void>();
   #requestSeq = 0;
   #uploadSeq = 0;
+  #listed: Promise<void> = Promise.resolve();
 
-  /** @internal */
+  /** `files`: the `welcome`'s, the newest of the meeting's files. @internal */
   constructor(host: FilesHost, files: readonly FileInfo[] = []) {
     this.#host = host;
     for (const info of files) this.#offered(info, false);
+    // A full first page may have older files before it: they are asked for once the session is
+    // connected (right after this constructor), a page at a time.
+    const oldest = files[0];
+    if (oldest && files.length >= FILE_LIST_PAGE) {
+      this.#listed = Promise.resolve().then(() => this.#fetchOlder(oldest.id, false));
+    }
   }
 
-  /** Every file of the meeting this session knows, oldest first, with your uploads in progress. */
+  /**
+   * Settles once the files shared before the session joined are all in {@link Files.list} (in a meeting
+   * with more than a page of them, they come a moment after the join). @internal
+   */
+  get listed(): Promise<void> {
+    return this.#listed;
+  }
+
+  /**
+   * Every file of the meeting this session knows, oldest first, with your uploads in progress. In a
+   * meeting with more than 100 files the older ones are fetched right after the join, and are listed
+   * a moment later.
+   */
   list(): SharedFile[] {
     return [...this.#entries.values()].map((e) => ({ ...e }));
   }
@@ -304,7 +324,8 @@ export class Files {
   handleControl(message: RelayMessage): boolean {
     switch (message.type) {
       case 'fileUploadReady':
-      case 'fileDownloadReady': {
+      case 'fileDownloadReady':
+      case 'fileListPage': {
         const request = this.#requests.get(message.requestId);
         this.#requests.delete(message.requestId);
         request?.resolve(message);
@@ -389,18 +410,20 @@ export class Files {
    */
   resumed(files: readonly FileInfo[]): void {
     const pending = [...this.#requests.values()].map((r) => r.message);
+    // The welcome has the newest page only: when even its oldest file is new to us, more may have been
+    // offered while away, before it.
+    const oldest = files[0];
+    const gap = oldest !== undefined && files.length >= FILE_LIST_PAGE && !this.#entries.has(oldest.id);
     for (const info of files) {
-      // An upload whose `fileUploaded` was lost with the connection: the relay has it, verified.
-      const upload = [...this.#uploads.values()].find((u) => u.ended && u.sha256 === info.sha256 && u.size === info.size &&
-        u.name === info.name && info.from === this.#host.localId());
-      if (upload && !this.#entries.has(info.id)) this.handleControl({ type: 'fileUploaded', uploadId: upload.uploadId!, file: info });
-      else if (!this.#entries.has(info.id)) this.#offered(info, true);
+      if (this.#entries.has(info.id) || this.#uploadFinished(info)) continue;
+      this.#offered(info, true);
     }
     // Requests whose answer may have been lost: asked again (a new upload the relay did open meanwhile
     // is dropped by it when idle).
     for (const message of pending) this.#host.send(message);
     for (const upload of this.#uploads.values()) if (upload.uploadId) void this.#resumeUpload(upload);
     for (const download of [...this.#downloads.values()]) void this.#resumeDownload(download);
+    if (gap) this.#listed = this.#fetchOlder(oldest.id, true);
     this.#wake();
   }
 
@@ -464,6 +487,18 @@ export class Files {
       upload.resuming = false;
       this.#wake();
     }
+  }
+
+  /**
+   * A file offered while away that is an upload of ours whose `fileUploaded` was lost with the connection
+   * (the relay has it, verified): that upload is resolved with it. `true` when it was one.
+   */
+  #uploadFinished(info: FileInfo): boolean {
+    const upload = [...this.#uploads.values()].find((u) => u.ended && u.sha256 === info.sha256 && u.size === info.size &&
+      u.name === info.name && info.from === this.#host.localId());
+    if (!upload) return false;
+    this.handleControl({ type: 'fileUploaded', uploadId: upload.uploadId!, file: info });
+    return true;
   }
 
   /** The upload in progress with the relay's id `uploadId`. */
@@ -542,17 +577,62 @@ export class Files {
     this.#host.emit('fileFailed', { ...download.file }, error, 'download');
   }
 
+  // ---- the list --------------------------------------------------------------------------------
+
+  /**
+   * Fetches the files shared before file `before`, a page at a time, until the first file of the
+   * meeting or a page with files already known (after a resume: the gap is filled). `announce`: emit
+   * `fileOffered` for each (files offered while away), not for those shared before the join.
+   */
+  async #fetchOlder(before: string, announce: boolean): Promise<void> {
+    try {
+      for (let cursor = before; ;) {
+        const page = await this.#request<'fileListPage'>({ type: 'fileList', requestId: '', before: cursor });
+        const knownOnes = page.files.some((info) => this.#entries.has(info.id));
+        this.#insertOlder(page.files, announce);
+        const first = page.files[0];
+        if (!page.more || !first || knownOnes) return;
+        cursor = first.id;
+      }
+    } catch {
+      // The session closed or the relay did not answer: the list keeps what it has.
+    }
+  }
+
+  /**
+   * Adds files older than some already listed, each in its place by time, so the list stays oldest first.
+   * `announce`: files offered while away, one of which may be an upload of ours that finished meanwhile.
+   */
+  #insertOlder(files: readonly FileInfo[], announce: boolean): void {
+    const fresh = files.filter((info) => !this.#entries.has(info.id) && !(announce && this.#uploadFinished(info))).map((info) => this.#entry(info));
+    if (fresh.length === 0) return;
+    const listed = [...this.#entries.values()];
+    const merged: SharedFile[] = [];
+    let i = 0;
+    for (const file of fresh) {
+      while (i < listed.length && earlier(listed[i]!, file)) merged.push(listed[i++]!);
+      merged.push(file);
+    }
+    merged.push(...listed.slice(i));
+    this.#entries.clear();
+    for (const entry of merged) this.#entries.set(entry.id, entry);
+    if (announce) for (const file of fresh) this.#host.emit('fileOffered', { ...file });
+  }
+
   // ---- helpers ---------------------------------------------------------------------------------
 
   #offered(info: FileInfo, announce: boolean): SharedFile {
-    const local = info.from === this.#host.localId();
-    const file: SharedFile = {
-      id: info.id, name: info.name, size: info.size, sha256: info.sha256, from: info.from, fromName: info.fromName,
-      timestamp: info.ts, url: new URL(info.url, this.#host.httpBase).href, state: 'offered', local,
-    };
+    const file = this.#entry(info);
     this.#entries.set(file.id, file);
     if (announce) this.#host.emit('fileOffered', { ...file });
     return file;
+  }
+
+  #entry(info: FileInfo): SharedFile {
+    return {
+      id: info.id, name: info.name, size: info.size, sha256: info.sha256, from: info.from, fromName: info.fromName,
+      timestamp: info.ts, url: new URL(info.url, this.#host.httpBase).href, state: 'offered', local: info.from === this.#host.localId(),
+    };
   }
 
   #update(entry: SharedFile, changes: Partial<SharedFile>): void {
@@ -575,7 +655,7 @@ export class Files {
    * runs as the answer is handled, before anything after it: a download's first chunk can come in the
    * same read as its `fileDownloadReady`, and must find the download registered.
    */
-  #request<T extends 'fileUploadReady' | 'fileDownloadReady'>(message: Extract<ClientMessage, { requestId: string }>,
+  #request<T extends 'fileUploadReady' | 'fileDownloadReady' | 'fileListPage'>(message: Extract<ClientMessage, { requestId: string }>,
     onAnswer?: (answer: RelayMessageOf<T>) => void): Promise<RelayMessageOf<T>> {
     const requestId = `f${++this.#requestSeq}`;
     return new Promise((resolve, reject) => {
@@ -617,6 +697,11 @@ export class Files {
       this.#wakers.add(check);
     });
   }
+}
+
+/** `a` was shared before `b` (by the relay's time, then id: the relay's order). */
+function earlier(a: SharedFile, b: SharedFile): boolean {
+  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.id < b.id);
 }
 
 function isBlob(value: unknown): value is Blob {

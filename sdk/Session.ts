@@ -205,7 +205,10 @@ export async function startSession(connect: () => Transport, options: JoinOption
   if (typeof options.meeting !== 'string' || options.meeting.trim() === '') throw new TypeError('meeting must be a non-empty string');
   if (typeof options.name !== 'string' || options.name.trim() === '') throw new TypeError('name must be a non-empty string');
   const joined = await handshake(connect, options, undefined, options.timeoutMs ?? 10_000, options.signal);
-  return new Session(joined, connect, options);
+  const session = new Session(joined, connect, options);
+  // A meeting with more files than one welcome carries: the rest are paged in before join resolves.
+  await session.files.listed.catch(() => undefined);
+  return session;
 }
 
 /** Error codes after which reconnecting is pointless: the relay refused this client, not the network. */
@@ -335,7 +338,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.#startPing();
     // The tracks already in the meeting are announced like those published later, once the caller's code
     // after `await joinMeeting(…)` has run and added its listeners (a macrotask runs after that continuation).
-    if (this.#unannounced.size > 0) setTimeout(() => this.#announceExisting(), 0);
+    // In a meeting with more files than a welcome carries, joinMeeting resolves once they are paged in: after that.
+    if (this.#unannounced.size > 0) void this.files.listed.catch(() => undefined).then(() => setTimeout(() => this.#announceExisting(), 0));
   }
 
   /** `trackPublished` for each track that was in the meeting at join, then the frames that came meanwhile. */

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { ErrorCode, LanError, ProtocolError, RelayError } from '../../sdk/errors.js';
 import { checkFileName, safeFileName } from '../../sdk/files/names.js';
+import { FILE_LIST_PAGE } from '../../sdk/files/list.js';
 import {
   FILE_ACK_EVERY_BYTES, FILE_CHUNK_BYTES, FILE_CHUNK_HEADER_BYTES, FILE_WINDOW_BYTES, decodeFileChunk, encodeFileChunkHeader,
   randomId, type ClientMessageOf, type FileInfo, type Limits, type RelayMessage,
@@ -42,14 +43,33 @@ export interface FileServiceOptions {
   limits: Limits;
   /** Files of a meeting are removed this long after it empties (ms). */
   retentionMs: number;
+  /** Files one meeting may have, shared or being uploaded. Default {@link DEFAULT_FILE_LIMITS}. */
+  maxFilesPerMeeting?: number | undefined;
+  /** Files one participant may have in a meeting, shared or being uploaded. Default {@link DEFAULT_FILE_LIMITS}. */
+  maxFilesPerParticipant?: number | undefined;
+  /**
+   * What a file takes of its meeting's quota at least (bytes), however small it is: every file costs the
+   * relay a record, a line of every joiner's file list and a content file. Default {@link DEFAULT_FILE_LIMITS}.
+   */
+  minFileChargeBytes?: number | undefined;
   /** Tells everyone in a meeting (the new file). */
   broadcast(meeting: string, message: RelayMessage): void;
   log(level: 'info' | 'warn', message: string, fields?: import('../Relay.js').LogFields): void;
 }
 
+/** The defaults of the file service's own limits (see {@link FileServiceOptions}). @internal */
+export const DEFAULT_FILE_LIMITS = {
+  maxFilesPerMeeting: 1000,
+  maxFilesPerParticipant: 200,
+  minFileChargeBytes: 64 * 1024,
+} as const;
+
 /** An upload nobody touched for this long is abandoned (ms). */
 const UPLOAD_IDLE_MS = 10 * 60_000;
-/** Transfers one participant may have open at once: each holds a file handle and a window of data. */
+/**
+ * Transfers one participant may have open at once: each holds a file handle and a window of data, and
+ * an upload holds its share of the meeting's quota (what it received, at least the minimum charge).
+ */
 const MAX_UPLOADS_PER_PARTICIPANT = 4;
 const MAX_DOWNLOADS_PER_PEER = 8;
 /**
@@ -85,6 +105,13 @@ interface Upload {
   failed: LanError | undefined;
   touched: number;
   finishing: boolean;
+  /**
+   * What the upload takes of its meeting's quota now: the bytes received, at least the minimum charge.
+   * It grows as bytes arrive (never by the size announced: an upload that stalls holds little).
+   */
+  charged: number;
+  /** Counted in its meeting's {@link Tally} of uploads in progress (until stored or dropped). */
+  counted: boolean;
 }
 
 interface Download {
@@ -95,7 +122,17 @@ interface Download {
   sent: number;
   acked: number;
   pumping: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Chunks handed to the link that it has not sent on yet (their `sent` callback is due). */
+  queued: number;
+  /** Paused until one of its queued chunks has left: the link was behind. */
+  waiting: boolean;
+}
+
+/** Files of a meeting and what they take of its quota, in all and per participant. */
+interface Tally {
+  files: number;
+  charge: number;
+  byOwner: Map<string, number>;
 }
 
 /** The relay's shared files. @internal */
@@ -106,8 +143,15 @@ export class FileService {
   readonly #secret: Buffer;
   readonly #uploads = new Map<string, Upload>();
   readonly #downloads = new Map<string, Download>();
-  /** Transfers accepted and still opening their file (counted against the limits like open ones). */
-  readonly #opening = new Map<string, { count: number; bytes: number }>();
+  /** Downloads accepted and still opening their file (counted against the limit like open ones). */
+  readonly #opening = new Map<string, number>();
+  /** What the stored files of a meeting take of its limits (read from the store once, then kept up to date). */
+  readonly #stored = new Map<string, Tally>();
+  /** What a meeting's uploads take of its limits, from their acceptance until they are stored or dropped. */
+  readonly #inProgress = new Map<string, Tally>();
+  readonly #maxFilesPerMeeting: number;
+  readonly #maxFilesPerParticipant: number;
+  readonly #minCharge: number;
   readonly #storeThread = new StoreThread();
   #lastRetention = 0;
   #closed = false;
@@ -117,6 +161,9 @@ export class FileService {
     this.#blobs = join(options.dataDir, 'files', 'sha256');
     this.#partial = join(options.dataDir, 'files', 'partial');
     this.#secret = options.store.secret();
+    this.#maxFilesPerMeeting = options.maxFilesPerMeeting ?? DEFAULT_FILE_LIMITS.maxFilesPerMeeting;
+    this.#maxFilesPerParticipant = options.maxFilesPerParticipant ?? DEFAULT_FILE_LIMITS.maxFilesPerParticipant;
+    this.#minCharge = options.minFileChargeBytes ?? DEFAULT_FILE_LIMITS.minFileChargeBytes;
   }
 
   /** Prepares the folders: partial uploads of an earlier run are dropped, contents nobody refers to removed. */
@@ -133,9 +180,37 @@ export class FileService {
     }
   }
 
-  /** Shared files of a meeting, with their download links. */
+  /**
+   * The newest files of a meeting (at most {@link FILE_LIST_PAGE}), oldest first, with their download
+   * links: what a joiner's `welcome` carries. A full page may have older files before it, which a client
+   * asks for with `fileList` ({@link FileService.listPage}), so no message grows with the meeting's history.
+   */
   list(meeting: string): FileInfo[] {
-    return this.#o.store.files(meeting).map((f) => this.#info(f));
+    return this.#page(meeting, undefined).files;
+  }
+
+  /** `fileList`: the page of files shared before `before` (or the newest), answered with `fileListPage`. */
+  listPage(peer: FilePeer, message: ClientMessageOf<'fileList'>): void {
+    const { requestId } = message;
+    const meeting = peer.meeting;
+    if (!meeting) return;
+    let before: StoredFile | undefined;
+    if (message.before !== undefined) {
+      before = this.#o.store.file(meeting, message.before);
+      if (!before) {
+        peer.sendError(new RelayError(ErrorCode.UnknownFile, `no file ${message.before} in this meeting to list the files before`), { requestId });
+        return;
+      }
+    }
+    const { files, more } = this.#page(meeting, before);
+    peer.send({ type: 'fileListPage', requestId, files, ...(more ? { more: true } : {}) });
+  }
+
+  #page(meeting: string, before: StoredFile | undefined): { files: FileInfo[]; more: boolean } {
+    // One more than a page tells whether older files exist.
+    const rows = this.#o.store.filesPage(meeting, FILE_LIST_PAGE + 1, before);
+    const more = rows.length > FILE_LIST_PAGE;
+    return { files: (more ? rows.slice(1) : rows).map((f) => this.#info(f)), more };
   }
 
   /** Counters for tests and the admin. */
@@ -171,33 +246,48 @@ export class FileService {
       }
       const name = checkName(message.name);
       const limits = this.#o.limits;
-      const uploading = [...this.#uploads.values()].filter((u) => u.owner === peer.id && u.meeting === meeting).length +
-        (this.#opening.get(`u ${meeting} ${peer.id}`)?.count ?? 0);
+      const stored = this.#storedTally(meeting);
+      const inProgress = this.#inProgress.get(meeting) ?? emptyTally();
+      const uploading = inProgress.byOwner.get(peer.id) ?? 0;
       if (uploading >= MAX_UPLOADS_PER_PARTICIPANT) {
         throw new RelayError(ErrorCode.RateLimited, `at most ${MAX_UPLOADS_PER_PARTICIPANT} uploads at once per participant; wait for one to finish`);
       }
       if (message.size > limits.maxFileBytes) {
         throw new RelayError(ErrorCode.TooLarge, `a file of ${message.size} bytes exceeds the limit of ${limits.maxFileBytes} bytes`);
       }
-      let reserved = this.#o.store.meetingBytes(meeting) + (this.#opening.get(`q ${meeting}`)?.bytes ?? 0);
-      for (const u of this.#uploads.values()) if (u.meeting === meeting) reserved += u.size;
-      if (reserved + message.size > limits.maxMeetingFileBytes) {
+      // Every file, even an empty one, is a line of every joiner's file list: their number is limited too.
+      const files = stored.files + inProgress.files;
+      if (files >= this.#maxFilesPerMeeting) {
         throw new RelayError(ErrorCode.QuotaExceeded,
-          `this meeting's files would take ${reserved + message.size} bytes; its quota is ${limits.maxMeetingFileBytes} bytes`);
+          `this meeting has ${files} files shared or being uploaded, the most a meeting may have (${this.#maxFilesPerMeeting})`);
+      }
+      const yours = (stored.byOwner.get(peer.id) ?? 0) + uploading;
+      if (yours >= this.#maxFilesPerParticipant) {
+        throw new RelayError(ErrorCode.QuotaExceeded,
+          `you have ${yours} files shared or being uploaded in this meeting, the most one participant may have (${this.#maxFilesPerParticipant})`);
+      }
+      const taken = stored.charge + inProgress.charge;
+      const charge = Math.max(message.size, this.#minCharge);
+      if (taken + charge > limits.maxMeetingFileBytes) {
+        throw new RelayError(ErrorCode.QuotaExceeded,
+          `this meeting's files would take ${taken + charge} bytes; its quota is ${limits.maxMeetingFileBytes} bytes (each file counts at least ${this.#minCharge} bytes)`);
       }
       const id = randomId();
       const path = join(this.#partial, id);
-      const release = this.#reserve([`u ${meeting} ${peer.id}`, `q ${meeting}`], message.size);
+      // Counted from now on (another request must see it while its file opens), charged the minimum
+      // until bytes arrive.
+      this.#tallyUpload(meeting, peer.id, 1, this.#minCharge);
       let handle: FileHandle;
       try {
         handle = await open(path, 'wx', 0o600);
-      } finally {
-        release();
+      } catch (error) {
+        this.#tallyUpload(meeting, peer.id, -1, -this.#minCharge);
+        throw error;
       }
       const upload: Upload = {
         id, meeting, owner: peer.id, ownerName: peer.name, name, size: message.size, path, peer, handle,
         store: this.#storeThread.open(handle.fd), received: 0, written: 0, acked: 0, stored: Promise.resolve(), chunksInFlight: 0, failed: undefined,
-        touched: Date.now(), finishing: false,
+        touched: Date.now(), finishing: false, charged: this.#minCharge, counted: true,
       };
       this.#uploads.set(id, upload);
       peer.send({ type: 'fileUploadReady', requestId, uploadId: id, offset: 0 });
@@ -247,9 +337,22 @@ export class FileService {
         `upload ${upload.id} has ${MAX_CHUNKS_IN_FLIGHT} chunks in flight; send fewer, larger chunks`));
       return false;
     }
+    const size = chunk.data.byteLength;
+    const charge = Math.max(upload.received + size, this.#minCharge);
+    if (charge > upload.charged) {
+      // An upload takes the meeting's quota as its bytes arrive: these must fit in what is left.
+      const quota = this.#o.limits.maxMeetingFileBytes;
+      const taken = this.#storedTally(upload.meeting).charge + (this.#inProgress.get(upload.meeting)?.charge ?? 0);
+      if (taken - upload.charged + charge > quota) {
+        this.#abort(upload, new RelayError(ErrorCode.QuotaExceeded,
+          `this meeting's files reached its quota of ${quota} bytes during upload ${upload.id}: the upload is discarded`));
+        return false;
+      }
+      this.#tallyUpload(upload.meeting, upload.owner, 0, charge - upload.charged);
+      upload.charged = charge;
+    }
     upload.peer = peer;
     upload.touched = Date.now();
-    const size = chunk.data.byteLength;
     upload.received += size;
     // The store thread writes and hashes it (taking the buffer over); the relay confirms it after.
     // A packet the relay does not own (a WebSocket message) is copied into a pooled buffer first.
@@ -321,11 +424,15 @@ export class FileService {
         from: upload.owner, fromName: upload.ownerName, ts: Date.now(),
       };
       this.#o.store.addFile(file);
+      // Counted as stored before it stops counting as in progress: no moment without it.
+      addToTally(this.#stored.get(upload.meeting), upload.owner, 1, Math.max(upload.size, this.#minCharge));
+      this.#release(upload);
       const info = this.#info(file);
       this.#o.log('info', `"${upload.meeting}": ${upload.ownerName} shared ${JSON.stringify(upload.name)} (${upload.size} bytes, sha256 ${sha256})`, { meeting: upload.meeting, name: upload.ownerName });
       peer.send({ type: 'fileUploaded', uploadId: upload.id, file: info });
       this.#o.broadcast(upload.meeting, { type: 'fileOffered', file: info });
     } catch (error) {
+      this.#release(upload);
       await rm(upload.path, { force: true });
       peer.sendError(new RelayError(ErrorCode.Internal, `the relay could not store the file: ${(error as Error).message}`), { requestId });
     }
@@ -335,6 +442,7 @@ export class FileService {
     if (upload.failed && !this.#uploads.has(upload.id)) return;
     upload.failed ??= error;
     this.#uploads.delete(upload.id);
+    this.#release(upload);
     this.#discard(upload);
     if (!upload.peer.closed) upload.peer.sendError(error, { requestId: `file:${upload.id}` });
   }
@@ -360,24 +468,26 @@ export class FileService {
       if (message.offset > file.size) {
         throw new RelayError(ErrorCode.BadOffset, `offset ${message.offset} is past the end of ${file.size}-byte file ${file.id}`);
       }
-      const key = `d ${peerKey(peer)}`;
-      const downloading = [...this.#downloads.values()].filter((d) => d.peer === peer).length + (this.#opening.get(key)?.count ?? 0);
+      const key = peerKey(peer);
+      const downloading = [...this.#downloads.values()].filter((d) => d.peer === peer).length + (this.#opening.get(key) ?? 0);
       if (downloading >= MAX_DOWNLOADS_PER_PEER) {
         throw new RelayError(ErrorCode.RateLimited, `at most ${MAX_DOWNLOADS_PER_PEER} downloads at once per connection; wait for one to finish`);
       }
-      const release = this.#reserve([key], 0);
+      this.#opening.set(key, (this.#opening.get(key) ?? 0) + 1);
       let handle: FileHandle;
       try {
         handle = await open(this.#blobPath(file.sha256), 'r');
       } finally {
-        release();
+        const opening = this.#opening.get(key)! - 1;
+        if (opening > 0) this.#opening.set(key, opening);
+        else this.#opening.delete(key);
       }
       if (peer.closed) {
         await handle.close();
         return;
       }
       const download: Download = {
-        id: randomId(), peer, file, handle, sent: message.offset, acked: message.offset, pumping: false, timer: undefined,
+        id: randomId(), peer, file, handle, sent: message.offset, acked: message.offset, pumping: false, queued: 0, waiting: false,
       };
       this.#downloads.set(download.id, download);
       if (message.offset > 0) this.#o.log('info', `"${meeting}": download of file ${file.id} by ${peer.name} resumed at byte ${message.offset} of ${file.size}`, { meeting, participant: peer.id, name: peer.name });
@@ -407,6 +517,7 @@ export class FileService {
     if (upload && upload.owner === peer.id && upload.meeting === peer.meeting) {
       upload.failed = new RelayError(ErrorCode.Closed, 'cancelled');
       this.#uploads.delete(upload.id);
+      this.#release(upload);
       this.#discard(upload);
       return;
     }
@@ -433,17 +544,22 @@ export class FileService {
     return this.#downloads.get(transferId)?.peer === peer;
   }
 
+  /**
+   * Sends the download's next chunks while its window allows. While the connection has more than
+   * {@link DOWNLOAD_BACKLOG_BYTES} queued, it waits for one of its own queued chunks to leave (the link
+   * calls back then, and everything queued before that chunk has left too): no timer, no polling, so a
+   * client that stops reading costs the relay nothing until it reads again. With none of its own chunks
+   * queued it sends one, so a backlog of other traffic delays it by a chunk, never stalls it.
+   */
   async #pump(download: Download): Promise<void> {
     if (download.pumping) return;
     download.pumping = true;
+    download.waiting = false;
     try {
       const { peer, file } = download;
       while (!peer.closed && this.#downloads.has(download.id) && download.sent < file.size && download.sent - download.acked < FILE_WINDOW_BYTES) {
-        if (peer.backlog > DOWNLOAD_BACKLOG_BYTES) {
-          download.timer ??= setTimeout(() => {
-            download.timer = undefined;
-            void this.#pump(download);
-          }, 2);
+        if (peer.backlog > DOWNLOAD_BACKLOG_BYTES && download.queued > 0) {
+          download.waiting = true;
           return;
         }
         const n = Math.min(FILE_CHUNK_BYTES, file.size - download.sent);
@@ -466,7 +582,12 @@ export class FileService {
           release();
           return;
         }
-        peer.sendBinary(packet, release);
+        download.queued++;
+        peer.sendBinary(packet, () => {
+          release();
+          download.queued--;
+          if (download.waiting) void this.#pump(download);
+        });
         download.sent += n;
       }
       if (peer.closed || download.sent >= file.size) this.#endDownload(download);
@@ -481,7 +602,7 @@ export class FileService {
 
   #endDownload(download: Download): void {
     if (!this.#downloads.delete(download.id)) return;
-    clearTimeout(download.timer);
+    download.waiting = false;
     void download.handle.close().catch(() => {});
   }
 
@@ -497,8 +618,9 @@ export class FileService {
     const id = match[1]!;
     const meeting = url.searchParams.get('m') ?? '';
     const token = url.searchParams.get('t') ?? '';
-    const expected = this.#token(meeting, id);
-    const ok = token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+    // A token is 32 base64url characters, so 32 bytes: anything else is refused before the comparison,
+    // which throws on buffers of different lengths (32 characters of non-ASCII text are more bytes).
+    const ok = TOKEN.test(token) && timingSafeEqual(Buffer.from(token), Buffer.from(this.#token(meeting, id)));
     const file = ok ? this.#o.store.file(meeting, id) : undefined;
     if (!file) {
       plain(res, ok ? 404 : 403, ok ? 'no such file\n' : 'this link is not valid for that file\n');
@@ -564,6 +686,8 @@ export class FileService {
     if (now - this.#lastRetention < Math.min(10_000, this.#o.retentionMs)) return;
     this.#lastRetention = now;
     const removed = this.#o.store.expireMeetings(now - this.#o.retentionMs);
+    // The counts kept of those meetings' files are stale now: read again when needed.
+    if (removed.length > 0) this.#stored.clear();
     for (const sha256 of new Set(removed)) {
       if (!this.#o.store.hashInUse(sha256)) await rm(this.#blobPath(sha256), { force: true });
     }
@@ -593,22 +717,32 @@ export class FileService {
     this.#uploads.clear();
   }
 
-  /** Counts a transfer that is opening its file under `keys` (and `bytes` of quota); returns the release. */
-  #reserve(keys: string[], bytes: number): () => void {
-    for (const key of keys) {
-      const entry = this.#opening.get(key) ?? { count: 0, bytes: 0 };
-      entry.count++;
-      entry.bytes += bytes;
-      this.#opening.set(key, entry);
+  // ---- limits -----------------------------------------------------------------------------------
+
+  /** The stored files of `meeting`: counted by the store the first time, then kept up to date here. */
+  #storedTally(meeting: string): Tally {
+    let tally = this.#stored.get(meeting);
+    if (!tally) {
+      tally = emptyTally();
+      for (const row of this.#o.store.fileTally(meeting, this.#minCharge)) addToTally(tally, row.sender, row.files, row.charge);
+      this.#stored.set(meeting, tally);
     }
-    return () => {
-      for (const key of keys) {
-        const entry = this.#opening.get(key)!;
-        entry.count--;
-        entry.bytes -= bytes;
-        if (entry.count === 0) this.#opening.delete(key);
-      }
-    };
+    return tally;
+  }
+
+  /** Adds `files` uploads of `owner` (or takes them away, negative) and `charge` bytes to the uploads in progress of `meeting`. */
+  #tallyUpload(meeting: string, owner: string, files: number, charge: number): void {
+    let tally = this.#inProgress.get(meeting);
+    if (!tally) this.#inProgress.set(meeting, (tally = emptyTally()));
+    addToTally(tally, owner, files, charge);
+    if (tally.files === 0) this.#inProgress.delete(meeting);
+  }
+
+  /** The upload no longer counts as in progress (stored, failed or cancelled). Idempotent. */
+  #release(upload: Upload): void {
+    if (!upload.counted) return;
+    upload.counted = false;
+    this.#tallyUpload(upload.meeting, upload.owner, -1, -upload.charged);
   }
 
   #blobPath(sha256: string): string {
@@ -626,6 +760,23 @@ export class FileService {
     const url = `/files/${file.id}/${encodeURIComponent(safeFileName(file.name))}?m=${encodeURIComponent(meeting)}&t=${this.#token(meeting, file.id)}`;
     return { ...rest, url };
   }
+}
+
+/** What a download link's token looks like (base64url, see {@link FileService.handleHttp}). */
+const TOKEN = /^[A-Za-z0-9_-]{32}$/;
+
+function emptyTally(): Tally {
+  return { files: 0, charge: 0, byOwner: new Map() };
+}
+
+/** Adds `files` of `owner` and `charge` bytes to `tally` (when there is one); negative numbers take away. */
+function addToTally(tally: Tally | undefined, owner: string, files: number, charge: number): void {
+  if (!tally) return;
+  tally.files += files;
+  tally.charge += charge;
+  const mine = (tally.byOwner.get(owner) ?? 0) + files;
+  if (mine > 0) tally.byOwner.set(owner, mine);
+  else tally.byOwner.delete(owner);
 }
 
 const peerKeys = new WeakMap<FilePeer, string>();

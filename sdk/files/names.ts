@@ -15,10 +15,17 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029<>:"/\\|?*]/g;
 /** Names Windows reserves for devices, whatever the extension. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
+/**
+ * A lone surrogate: half of a UTF-16 pair without the other half. It has no UTF-8 form, so such a name
+ * could be neither percent-encoded (a download link) nor sent to a browser as it was given.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATES = /\p{Cs}/gu;
 
 /**
  * Checks a name given for a shared file: 1–255 characters, not only spaces, no control characters
- * (NUL, newlines…). Path separators and `..` are allowed: the name is only ever shown.
+ * (NUL, newlines…), no lone surrogate (half of a UTF-16 pair). Path separators and `..` are allowed:
+ * the name is only ever shown.
  * @throws {@link LanError} `LAN_ERR_BAD_NAME` saying what is wrong.
  */
 export function checkFileName(name: unknown): string {
@@ -27,14 +34,17 @@ export function checkFileName(name: unknown): string {
     throw new LanError(ErrorCode.BadName, `a file name of ${name.length} characters is longer than ${MAX_FILE_NAME_CHARS}`);
   }
   if (CONTROL.test(name)) throw new LanError(ErrorCode.BadName, 'a file name must not contain control characters (NUL, newlines, tabs…)');
+  if (LONE_SURROGATE.test(name)) {
+    throw new LanError(ErrorCode.BadName, 'a file name must be valid Unicode (it has half of a UTF-16 surrogate pair)');
+  }
   return name;
 }
 
 /**
  * A name safe to save a file under on Windows, macOS and Linux, as close to `name` as possible: the part
- * after the last `/` or `\`, without control and reserved characters (`<>:"/\|?*` become `_`), leading
- * dots and trailing dots and spaces; a device name (`CON`, `nul.txt`, `COM1`…) gets a `_` in front;
- * at most 200 UTF-8 bytes; `file` when nothing is left.
+ * after the last `/` or `\`, without control and reserved characters (`<>:"/\|?*` and lone surrogates
+ * become `_`), leading dots and trailing dots and spaces; a device name (`CON`, `nul.txt`, `COM1`…)
+ * gets a `_` in front; at most 200 UTF-8 bytes; `file` when nothing is left.
  *
  * @example
  * ```ts
@@ -45,7 +55,7 @@ export function checkFileName(name: unknown): string {
  */
 export function safeFileName(name: string): string {
   let base = String(name).split(/[/\\]/).pop() ?? '';
-  base = base.replace(UNSAFE, '_').replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
+  base = base.replace(UNSAFE, '_').replace(LONE_SURROGATES, '_').replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
   if (RESERVED.test(base)) base = `_${base}`;
   const encoder = new TextEncoder();
   const chars = Array.from(base).slice(0, 200);

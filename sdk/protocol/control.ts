@@ -5,25 +5,38 @@
  * {@link decodeClientMessage} / {@link decodeRelayMessage} check size, JSON, type and schema, in that
  * order, and throw a {@link ProtocolError} naming the first failure. Validation builds new objects
  * (unknown fields are dropped), so nothing from the wire is merged into existing objects.
+ *
+ * The schemas use `zod/mini`: the same parser as zod's classic API, with checks passed as functions
+ * instead of chained methods, so a bundler keeps only the checks used here (a few KB in the browser
+ * bundle instead of the whole library). zod/mini loads no locale by itself: the English messages of
+ * classic zod are passed to each parse, so error texts are unchanged.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { ProtocolError, ErrorCode } from '../errors.js';
 import { CODECS, DEFAULT_LIMITS, PROTOCOL_VERSION, TRACK_KINDS } from './constants.js';
 import type { ClientMessage, RelayMessage } from './messages.js';
 
 export type * from './messages.js';
 
-const id = z.string().regex(/^[0-9a-f]{16}$/, 'must be a 16-character hex id');
-const kind = z.enum(TRACK_KINDS as [string, ...string[]]) as z.ZodType<(typeof TRACK_KINDS)[number]>;
-const codec = z.enum(CODECS as [string, ...string[]]) as z.ZodType<(typeof CODECS)[number]>;
+const id = z.string().check(z.regex(/^[0-9a-f]{16}$/, 'must be a 16-character hex id'));
+const kind = z.enum(TRACK_KINDS as [string, ...string[]]) as unknown as z.ZodMiniType<(typeof TRACK_KINDS)[number]>;
+const codec = z.enum(CODECS as [string, ...string[]]) as unknown as z.ZodMiniType<(typeof CODECS)[number]>;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const label = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`)
-    .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
-const requestId = z.string().min(1).max(64);
-const uint = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+  z.string().check(
+    z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`),
+    z.refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
+  );
+const str = (max: number) => z.string().check(z.maxLength(max));
+const requestId = z.string().check(z.minLength(1), z.maxLength(64));
+/** A number with checks: an integer (classic zod's `.int()`), then the given bounds. */
+const integer = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
+const uint = integer(0, Number.MAX_SAFE_INTEGER);
+const bool = z.boolean();
+const list = <T extends z.ZodMiniType>(item: T, max?: number) => max === undefined ? z.array(item) : z.array(item).check(z.maxLength(max));
 
 /** A meeting id: 1–64 characters of letters, digits, space, `_ . -`. */
 export const MEETING_ID_PATTERN = /^[\p{L}\p{N} _.-]{1,64}$/u;
@@ -31,19 +44,19 @@ export const MEETING_ID_PATTERN = /^[\p{L}\p{N} _.-]{1,64}$/u;
 // ---- shared shapes --------------------------------------------------------------------------
 
 const trackInfo = z.object({
-  id, participantId: id, kind, codec, muted: z.boolean(),
+  id, participantId: id, kind, codec, muted: bool,
 });
 const participantInfo = z.object({
   id, name: label(64), role: z.enum(['host', 'guest']), joinedAt: uint,
-  decode: z.array(codec).max(16), tracks: z.array(trackInfo).max(64),
+  decode: list(codec, 16), tracks: list(trackInfo, 64),
 });
 const chatMessage = z.object({
-  id, from: id, name: label(64), text: z.string().max(100_000), ts: uint, seq: uint,
+  id, from: id, name: label(64), text: str(100_000), ts: uint, seq: uint,
 });
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+const sha256 = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'));
 const fileInfo = z.object({
-  id, name: z.string().min(1).max(1024), size: uint, sha256, from: id, fromName: label(64), ts: uint, url: z.string().max(2048),
+  id, name: z.string().check(z.minLength(1), z.maxLength(1024)), size: uint, sha256, from: id, fromName: label(64), ts: uint, url: str(2048),
 });
 
 // ---- client → relay -------------------------------------------------------------------------
@@ -52,28 +65,30 @@ const clientSchemas = {
   join: z.object({
     type: z.literal('join'),
     v: z.literal(PROTOCOL_VERSION),
-    meeting: z.string().trim().min(1, 'must not be empty').regex(MEETING_ID_PATTERN, 'must be 1-64 letters, digits, spaces or _ . -'),
+    meeting: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.regex(MEETING_ID_PATTERN, 'must be 1-64 letters, digits, spaces or _ . -')),
     name: label(64),
-    passcode: z.string().max(256).optional(),
+    passcode: z.optional(str(256)),
     transport: z.enum(['websocket', 'native']),
-    decode: z.array(codec).max(16),
-    udp: z.object({ payloadSize: z.number().int().min(512).max(65467) }).optional(),
-    resume: z.string().max(128).optional(),
+    decode: list(codec, 16),
+    udp: z.optional(z.object({ payloadSize: integer(512, 65467) })),
+    resume: z.optional(str(128)),
   }),
   leave: z.object({ type: z.literal('leave') }),
-  ping: z.object({ type: z.literal('ping'), t: z.number().finite() }),
-  publish: z.object({ type: z.literal('publish'), requestId, kind, codec, muted: z.boolean().optional() }),
+  ping: z.object({ type: z.literal('ping'), t: z.number() }),
+  publish: z.object({ type: z.literal('publish'), requestId, kind, codec, muted: z.optional(bool) }),
   unpublish: z.object({ type: z.literal('unpublish'), trackId: id }),
-  mute: z.object({ type: z.literal('mute'), trackId: id, muted: z.boolean() }),
-  chat: z.object({ type: z.literal('chat'), text: z.string().min(1, 'must not be empty').max(100_000), seq: uint }),
+  mute: z.object({ type: z.literal('mute'), trackId: id, muted: bool }),
+  chat: z.object({ type: z.literal('chat'), text: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(100_000)), seq: uint }),
   keyFrameRequest: z.object({ type: z.literal('keyFrameRequest'), trackId: id }),
-  subscription: z.object({ type: z.literal('subscription'), trackId: id, paused: z.boolean() }),
+  subscription: z.object({ type: z.literal('subscription'), trackId: id, paused: bool }),
   // File names are checked by the relay (LAN_ERR_BAD_NAME), not here: a clear answer beats a schema error.
-  fileUpload: z.object({ type: z.literal('fileUpload'), requestId, name: z.string().max(100_000), size: uint, uploadId: id.optional() }),
+  fileUpload: z.object({ type: z.literal('fileUpload'), requestId, name: str(100_000), size: uint, uploadId: z.optional(id) }),
   fileUploadEnd: z.object({ type: z.literal('fileUploadEnd'), uploadId: id, sha256 }),
   fileDownload: z.object({ type: z.literal('fileDownload'), requestId, fileId: id, offset: uint }),
   fileAck: z.object({ type: z.literal('fileAck'), transferId: id, offset: uint }),
   fileCancel: z.object({ type: z.literal('fileCancel'), transferId: id }),
+  // Paging of the file list (added by the files hardening; welcome.files is the first page).
+  fileList: z.object({ type: z.literal('fileList'), requestId, before: z.optional(id) }),
 };
 
 // ---- relay → client -------------------------------------------------------------------------
@@ -84,45 +99,47 @@ const relaySchemas = {
     v: z.literal(PROTOCOL_VERSION),
     meeting: z.string(),
     you: participantInfo,
-    participants: z.array(participantInfo),
-    chat: z.array(chatMessage),
+    participants: list(participantInfo),
+    chat: list(chatMessage),
     resumeToken: z.string(),
-    resumed: z.boolean().optional(),
-    files: z.array(fileInfo).optional(),
-    udp: z.object({ port: z.number().int().min(1).max(65535), token: z.string(), payloadSize: z.number().int() }).optional(),
+    resumed: z.optional(bool),
+    files: z.optional(list(fileInfo)),
+    udp: z.optional(z.object({ port: integer(1, 65535), token: z.string(), payloadSize: z.number().check(z.int()) })),
     limits: z.object({
       maxControlBytes: uint, maxFrameBytes: uint, maxParticipants: uint,
       maxTracksPerParticipant: uint, maxControlPerSecond: uint, maxChatChars: uint,
       maxChatPerSecond: uint, maxFileBytes: uint, maxMeetingFileBytes: uint,
     }),
     serverTime: uint,
-    pingIntervalMs: z.number().int().min(100).max(60_000).optional(),
+    pingIntervalMs: z.optional(integer(100, 60_000)),
   }),
   participantJoined: z.object({ type: z.literal('participantJoined'), participant: participantInfo }),
-  participantLeft: z.object({ type: z.literal('participantLeft'), participantId: id, reason: z.string().max(200) }),
+  participantLeft: z.object({ type: z.literal('participantLeft'), participantId: id, reason: str(200) }),
   published: z.object({ type: z.literal('published'), requestId, track: trackInfo }),
   trackPublished: z.object({ type: z.literal('trackPublished'), track: trackInfo }),
   trackUnpublished: z.object({ type: z.literal('trackUnpublished'), trackId: id, participantId: id }),
-  trackMuted: z.object({ type: z.literal('trackMuted'), trackId: id, participantId: id, muted: z.boolean() }),
+  trackMuted: z.object({ type: z.literal('trackMuted'), trackId: id, participantId: id, muted: bool }),
   chat: z.object({ type: z.literal('chat'), message: chatMessage }),
   chatAck: z.object({ type: z.literal('chatAck'), seq: uint, id }),
   keyFrameRequest: z.object({ type: z.literal('keyFrameRequest'), trackId: id }),
-  pong: z.object({ type: z.literal('pong'), t: z.number().finite(), serverTime: uint }),
+  pong: z.object({ type: z.literal('pong'), t: z.number(), serverTime: uint }),
   error: z.object({
     type: z.literal('error'),
-    code: z.string().max(64),
-    message: z.string().max(1000),
-    requestId: requestId.optional(),
-    fatal: z.boolean().optional(),
+    code: str(64),
+    message: str(1000),
+    requestId: z.optional(requestId),
+    fatal: z.optional(bool),
   }),
   fileUploadReady: z.object({ type: z.literal('fileUploadReady'), requestId, uploadId: id, offset: uint }),
   fileUploaded: z.object({ type: z.literal('fileUploaded'), uploadId: id, file: fileInfo }),
   fileOffered: z.object({ type: z.literal('fileOffered'), file: fileInfo }),
   fileDownloadReady: z.object({ type: z.literal('fileDownloadReady'), requestId, transferId: id, file: fileInfo, offset: uint }),
   fileAck: z.object({ type: z.literal('fileAck'), transferId: id, offset: uint }),
+  // Paging of the file list (added by the files hardening): the answer to `fileList`.
+  fileListPage: z.object({ type: z.literal('fileListPage'), requestId, files: list(fileInfo), more: z.optional(bool) }),
 };
 
-type Infer<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.infer<S[K]> }[keyof S];
+type Infer<S extends Record<string, z.ZodMiniType>> = { [K in keyof S]: z.infer<S[K]> }[keyof S];
 // The schemas and the hand-written interfaces in messages.ts must describe the same messages.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const clientTypesAgree: Same<Infer<typeof clientSchemas>, ClientMessage> = true;
@@ -140,6 +157,8 @@ export const CLIENT_MESSAGE_TYPES = Object.keys(clientSchemas) as Array<ClientMe
 export const RELAY_MESSAGE_TYPES = Object.keys(relaySchemas) as Array<RelayMessage['type']>;
 
 const encoder = new TextEncoder();
+/** classic zod's English messages (zod/mini has none of its own), for every parse. */
+const PARSE_CONTEXT = { error: en().localeError };
 
 /** Encodes a control message as JSON text. */
 export function encodeControl(message: ClientMessage | RelayMessage): string {
@@ -151,7 +170,7 @@ export function utf8Length(text: string): number {
   return /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).byteLength;
 }
 
-function decodeWith<M>(schemas: Record<string, z.ZodType>, text: string | Uint8Array, maxBytes: number): M {
+function decodeWith<M>(schemas: Record<string, z.ZodMiniType>, text: string | Uint8Array, maxBytes: number): M {
   // A UTF-16 unit is at most 3 UTF-8 bytes: count precisely only when the limit could be crossed.
   const size = typeof text === 'string' ? (text.length * 3 <= maxBytes ? text.length : utf8Length(text)) : text.byteLength;
   if (size > maxBytes) throw ProtocolError.tooLarge('control message', size, maxBytes);
@@ -172,7 +191,7 @@ function decodeWith<M>(schemas: Record<string, z.ZodType>, text: string | Uint8A
     const v = (raw as { v?: unknown }).v;
     if (typeof v === 'number' && v !== PROTOCOL_VERSION) throw ProtocolError.badVersion(v, PROTOCOL_VERSION);
   }
-  const result = schema.safeParse(raw);
+  const result = schema.safeParse(raw, PARSE_CONTEXT);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const where = issue.path.length ? issue.path.join('.') : 'message';

@@ -166,11 +166,23 @@ export interface FileAckMessage { type: 'fileAck'; transferId: string; offset: n
 /** Abandon an upload or a download. */
 export interface FileCancelMessage { type: 'fileCancel'; transferId: string }
 
+/**
+ * Asks for a page of the meeting's shared files: the newest at most 100 (`FILE_LIST_PAGE`) shared before
+ * file `before`, or the newest of all without it; answered with `fileListPage` (or an `error` with the
+ * same `requestId`). `welcome.files` is the first page: a client pages back from its oldest file.
+ */
+export interface FileListMessage {
+  type: 'fileList';
+  requestId: string;
+  /** A file id of the meeting: the page ends just before it. */
+  before?: string | undefined;
+}
+
 /** Any message a client sends to the relay. */
 export type ClientMessage =
   | JoinMessage | LeaveMessage | PingMessage | PublishMessage | UnpublishMessage | MuteMessage | ChatSendMessage
   | KeyFrameRequestMessage | SubscriptionMessage | FileUploadMessage | FileUploadEndMessage | FileDownloadMessage | FileAckMessage
-  | FileCancelMessage;
+  | FileCancelMessage | FileListMessage;
 
 // ---- relay → client -------------------------------------------------------------------------
 
@@ -189,7 +201,10 @@ export interface WelcomeMessage {
   resumeToken: string;
   /** `true` when this `welcome` answers a `join` with `resume` that the relay honoured. */
   resumed?: boolean | undefined;
-  /** Files shared in the meeting, oldest first. */
+  /**
+   * The newest files shared in the meeting (at most 100, `FILE_LIST_PAGE`), oldest first. A full page may
+   * have older ones before it: ask for them with `fileList`.
+   */
   files?: FileInfo[] | undefined;
   /** Native clients: where and how to bind UDP. */
   udp?: { port: number; token: string; payloadSize: number } | undefined;
@@ -252,9 +267,18 @@ export interface FileDownloadReadyMessage {
   offset: number;
 }
 
+/** A page of the meeting's shared files, oldest first, answering your `fileList`. */
+export interface FileListPageMessage {
+  type: 'fileListPage';
+  requestId: string;
+  files: FileInfo[];
+  /** `true` when files older than the first of this page exist: ask again with its id as `before`. */
+  more?: boolean | undefined;
+}
+
 /** Any message the relay sends to a client. */
 export type RelayMessage =
   | WelcomeMessage | ParticipantJoinedMessage | ParticipantLeftMessage | PublishedMessage | TrackPublishedMessage
   | TrackUnpublishedMessage | TrackMutedMessage | ChatDeliverMessage | ChatAckMessage | KeyFrameWantedMessage
   | PongMessage | ErrorMessage | FileUploadReadyMessage | FileUploadedMessage | FileOfferedMessage
-  | FileDownloadReadyMessage | FileAckMessage;
+  | FileDownloadReadyMessage | FileAckMessage | FileListPageMessage;

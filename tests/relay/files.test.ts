@@ -318,12 +318,13 @@ test('limits: oversize files, the meeting quota, a wrong hash, offsets past the 
   raw.sendJson({ type: 'fileUpload', requestId: 'big', name: 'big', size: MiB + 1 });
   assert.equal((await raw.next('error', 3000, (m) => m.requestId === 'big')).code, 'LAN_ERR_TOO_LARGE');
 
-  // Quota: two 1 MiB files fit, with a third reserved by an upload in progress the fourth does not.
+  // Quota: two 1 MiB files fit; a third in progress takes what it has received (at least 64 KiB), so a
+  // fourth of 1 MiB no longer does.
   await a.files.send(pattern(MiB, 1), { name: 'one' });
   await a.files.send(pattern(MiB, 2), { name: 'two' });
   raw.sendJson({ type: 'fileUpload', requestId: 'three', name: 'three', size: MiB });
   const ready = await raw.next('fileUploadReady', 3000, (m) => m.requestId === 'three');
-  await assert.rejects(a.files.send(pattern(10, 3), { name: 'four' }), (e: unknown) => e instanceof LanError && e.code === 'LAN_ERR_QUOTA');
+  await assert.rejects(a.files.send(pattern(MiB, 3), { name: 'four' }), (e: unknown) => e instanceof LanError && e.code === 'LAN_ERR_QUOTA');
 
   // A wrong hash: the relay discards the upload and offers nothing.
   const uploadId = String(ready.uploadId);

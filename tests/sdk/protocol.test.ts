@@ -87,6 +87,7 @@ const CLIENT_FIXTURES: { [K in ClientMessage['type']]: Array<ClientMessageOf<K>>
   fileDownload: [{ type: 'fileDownload', requestId: 'd1', fileId: TRACK_B, offset: 2 ** 33 + 5 }],
   fileAck: [{ type: 'fileAck', transferId: TRACK_A, offset: 1024 }],
   fileCancel: [{ type: 'fileCancel', transferId: TRACK_B }],
+  fileList: [{ type: 'fileList', requestId: 'l1' }, { type: 'fileList', requestId: 'l2', before: TRACK_B }],
 };
 
 /** Every relay message type, each with at least one fixture. */
@@ -122,6 +123,7 @@ const RELAY_FIXTURES: { [K in RelayMessage['type']]: Array<RelayMessageOf<K>> } 
   ],
   fileUploadReady: [{ type: 'fileUploadReady', requestId: 'f1', uploadId: TRACK_A, offset: 0 }],
   fileUploaded: [{ type: 'fileUploaded', uploadId: TRACK_A, file: fileInfo }],
+  fileListPage: [{ type: 'fileListPage', requestId: 'l1', files: [fileInfo], more: true }, { type: 'fileListPage', requestId: 'l2', files: [] }],
   fileOffered: [{ type: 'fileOffered', file: fileInfo }],
   fileDownloadReady: [{ type: 'fileDownloadReady', requestId: 'd1', transferId: TRACK_A, file: fileInfo, offset: 7 }],
   fileAck: [{ type: 'fileAck', transferId: TRACK_A, offset: 2 ** 52 }],
