@@ -56,9 +56,16 @@ export function checkFileName(name: unknown): string {
 export function safeFileName(name: string): string {
   let base = String(name).split(/[/\\]/).pop() ?? '';
   base = base.replace(UNSAFE, '_').replace(LONE_SURROGATES, '_').replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
-  if (RESERVED.test(base)) base = `_${base}`;
+  // The device-name check comes after the cut and the trim: 'CON' + spaces + 'x' cut to 'CON' is a device name.
+  base = cutTo200Bytes(base);
+  if (RESERVED.test(base)) base = cutTo200Bytes(`_${base}`);
+  return base || 'file';
+}
+
+/** At most 200 UTF-8 bytes, whole characters, without trailing dots or spaces. */
+function cutTo200Bytes(name: string): string {
   const encoder = new TextEncoder();
-  const chars = Array.from(base).slice(0, 200);
+  const chars = Array.from(name).slice(0, 200);
   while (encoder.encode(chars.join('')).byteLength > 200) chars.pop();
-  return chars.join('').replace(/[.\s]+$/, '') || 'file';
+  return chars.join('').replace(/[.\s]+$/, '');
 }

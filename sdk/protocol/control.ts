@@ -25,13 +25,18 @@ const kind = z.enum(TRACK_KINDS as [string, ...string[]]) as unknown as z.ZodMin
 const codec = z.enum(CODECS as [string, ...string[]]) as unknown as z.ZodMiniType<(typeof CODECS)[number]>;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/**
+ * At most `max` UTF-16 code units, as docs/protocol.md counts string lengths (and JavaScript's `length`):
+ * zod's `maxLength` counts code points, which let a string of emoji be twice as long.
+ */
+const units = (max: number, message = `must be at most ${max} characters`) => z.refine((s: string) => s.length <= max, message);
 const label = (max: number) =>
   z.string().check(
-    z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`),
+    z.trim(), z.minLength(1, 'must not be empty'), units(max),
     z.refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
   );
-const str = (max: number) => z.string().check(z.maxLength(max));
-const requestId = z.string().check(z.minLength(1), z.maxLength(64));
+const str = (max: number) => z.string().check(units(max));
+const requestId = z.string().check(z.minLength(1), units(64));
 /** A number with checks: an integer (classic zod's `.int()`), then the given bounds. */
 const integer = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 const uint = integer(0, Number.MAX_SAFE_INTEGER);
@@ -56,7 +61,7 @@ const chatMessage = z.object({
 
 const sha256 = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'));
 const fileInfo = z.object({
-  id, name: z.string().check(z.minLength(1), z.maxLength(1024)), size: uint, sha256, from: id, fromName: label(64), ts: uint, url: str(2048),
+  id, name: z.string().check(z.minLength(1), units(1024)), size: uint, sha256, from: id, fromName: label(64), ts: uint, url: str(2048),
 });
 
 // ---- client → relay -------------------------------------------------------------------------
@@ -78,7 +83,7 @@ const clientSchemas = {
   publish: z.object({ type: z.literal('publish'), requestId, kind, codec, muted: z.optional(bool) }),
   unpublish: z.object({ type: z.literal('unpublish'), trackId: id }),
   mute: z.object({ type: z.literal('mute'), trackId: id, muted: bool }),
-  chat: z.object({ type: z.literal('chat'), text: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(100_000)), seq: uint }),
+  chat: z.object({ type: z.literal('chat'), text: z.string().check(z.minLength(1, 'must not be empty'), units(100_000)), seq: uint }),
   keyFrameRequest: z.object({ type: z.literal('keyFrameRequest'), trackId: id }),
   subscription: z.object({ type: z.literal('subscription'), trackId: id, paused: bool }),
   // File names are checked by the relay (LAN_ERR_BAD_NAME), not here: a clear answer beats a schema error.

@@ -123,6 +123,8 @@ export class FrameParser {
   /** Adds received bytes. */
   push(chunk: Uint8Array): void {
     if (this.#failed) throw new ProtocolError(ErrorCode.InvalidMessage, 'the stream already failed');
+    // An empty read adds nothing, and an empty piece in #chunks would hide the next frame's first byte from #take.
+    if (chunk.byteLength === 0) return;
     const fill = this.#fill;
     if (fill) {
       const part = Math.min(chunk.byteLength, fill.byteLength - this.#filled);
