@@ -20,6 +20,9 @@
  *   for (const el of document.querySelectorAll('lan-video-grid, lan-chat')) (el as { session?: unknown }).session = e.detail.session;
  * });
  * ```
+ * This entry defines every tag when imported (a bundler splits the code as it sees fit). The drop-in
+ * bundle, dist/browser/lanconf-components.js, is built from `browser.ts` instead: it defines the first
+ * screen's elements at once and the others on first use.
  * @module lanconf/components
  */
 import './prejoin/prejoin.js';
@@ -46,9 +49,4 @@ export { sessionContext } from './shared/context.js';
 export { SessionController, type SessionHost } from './shared/session-controller.js';
 export { emit, type LanEventDetails } from './shared/events.js';
 export { tokens, darkPalette } from './shared/theme.js';
-
-/** The tag names this module defines. */
-export const ELEMENTS: readonly string[] = [
-  'lan-meeting', 'lan-prejoin', 'lan-video-grid', 'lan-controls', 'lan-chat', 'lan-files', 'lan-participants',
-  'lan-invite', 'lan-trust-notice',
-];
+export { ELEMENTS, LAZY_ELEMENTS, loadElement, type LazyElementTag } from './shared/elements.js';

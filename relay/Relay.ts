@@ -58,6 +58,12 @@ export interface RelayOptions {
   hostnames?: string[];
   /** Where the relay keeps its certificate, chat history (SQLite) and shared files. */
   dataDir?: string;
+  /**
+   * Web pages (origins, `https://intranet.example`) whose scripts may open a WebSocket to the relay, besides the
+   * relay's own demo page. Default: any (`['*']`), as browsers let any page try; a page of another origin is
+   * refused with 403 before any meeting is touched. Native and Node clients send no origin and are not affected.
+   */
+  allowOrigins?: string[];
   /** A passcode every participant must give. Default none. */
   passcode?: string;
   /**

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { Relay, type RelayOptions } from './Relay.js';
 import { readFile } from 'node:fs/promises';
 import { withEnvironment } from './cliEnv.js';
+import { normalizeOrigin } from './origins.js';
 import { LOG_LEVELS, cliLogger, type LogLevel } from './logger.js';
 import { loadTls } from './tls.js';
 import { validHostname } from './ca.js';
@@ -46,6 +47,9 @@ Options:
   --key <file>        its private key (PEM)
   --data-dir <dir>    where the certificate, chat history and shared files are kept
                       (default ${defaultDataDir()})
+  --allow-origin <o>  a web page origin (https://intranet.example) whose scripts may join meetings
+                      (repeatable, or comma-separated; default: any page). The relay's own page is
+                      always allowed; native clients are not affected
   --passcode <code>   every participant must give this passcode
   --mdns              announce the relay on the LAN (DNS-SD _lanconf._tcp) so 'lanconf-relay join'
                       and 'discover' find it; off by default
@@ -82,6 +86,18 @@ function count(value: string | undefined, name: string, fallback: number, max: n
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new Error(`--${name} must be a number from 0 to ${max}, not "${value}"`);
   return n;
+}
+
+function checkOrigins(list: string[]): string[] {
+  for (const item of list.flatMap((o) => o.split(/[\s,]+/)).filter(Boolean)) {
+    if (item === '*') continue;
+    try {
+      normalizeOrigin(item);
+    } catch {
+      throw new Error(`--allow-origin takes origins such as https://intranet.example, not "${item}"`);
+    }
+  }
+  return list;
 }
 
 function logFormat(value: string | undefined): 'text' | 'json' {
@@ -131,7 +147,7 @@ async function main(): Promise<number> {
       host: { type: 'string' }, port: { type: 'string' }, 'tcp-port': { type: 'string' }, 'udp-port': { type: 'string' },
       tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
       'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' }, hostname: { type: 'string', multiple: true },
-      mdns: { type: 'boolean' }, 'mdns-interface': { type: 'string' },
+      mdns: { type: 'boolean' }, 'mdns-interface': { type: 'string' }, 'allow-origin': { type: 'string', multiple: true },
       passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
       'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
       'retention-hours': { type: 'string' }, 'chat-retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
@@ -172,6 +188,7 @@ async function main(): Promise<number> {
         : args['ca-cert'] && args['ca-key'] ? { caCert: await readFile(args['ca-cert'], 'utf8'), caKey: await readFile(args['ca-key'], 'utf8') }
         : ((args.tls ?? 'auto') as 'auto' | 'on' | 'off'),
       ...(args.hostname?.length ? { hostnames: args.hostname } : {}),
+      ...(args['allow-origin']?.length ? { allowOrigins: checkOrigins(args['allow-origin']) } : {}),
       dataDir: args['data-dir'] ?? defaultDataDir(),
       chatHistory: Math.floor(count(args['chat-history'], 'chat-history', 100, 500)),
       fileRetentionMs: count(args['retention-hours'], 'retention-hours', 24, 24 * 365) * 3600_000,

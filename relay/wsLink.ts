@@ -1,118 +1,106 @@
 /**
- * The relay's side of a WebSocket (RFC 6455): the opening handshake, then frames read straight into
- * the buffers the relay keeps them in (sdk/transport/wsFrames.ts). The `ws` package reads every 64 KiB
- * into a new buffer and joins each message into another new one; at file-transfer rates that
- * allocation and its garbage collection cost the relay more CPU than storing the bytes (see
- * docs/architecture.md). Here a plain connection reads into the relay's one shared read buffer, and a
- * binary message is unmasked as it is copied into its packet buffer (a chunk slot for a file chunk):
- * one copy per byte, nothing allocated per read.
- *
- * What the relay needs of the protocol, no more: no extensions (a `permessage-deflate` offer is
- * declined), no subprotocol. Every violation closes that connection with the RFC's status code and
- * changes nothing else.
+ * The relay's WebSocket side: the `ws` package's server (`noServer`, fed by the relay's own HTTP(S)
+ * server's `upgrade` event) and {@link WsLink}, one `ws` connection seen as a {@link PeerLink}. `ws` does
+ * the protocol (handshake, frames, masking, fragments, UTF-8, close codes); lanconf sets its limits
+ * and adds the one rule `ws` has no option for: pings are answered only while the other end keeps
+ * reading. Why `ws` and not lanconf's own frame code any more: docs/architecture.md, "WebSocket is `ws`".
  * @module
  * @internal
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { ErrorCode } from '../sdk/errors.js';
-import { WS_CLOSE, WS_GUID, WsFrameReader, WsOp, WsViolation, isSendableCloseStatus, wsClosePayload, wsFrameHeader } from '../sdk/transport/wsFrames.js';
-import { chunkBuffer, releaseChunkBuffer } from './files/chunkBuffers.js';
-import { normalizeAddress, withReusedReadBuffer, type LinkHandlers, type PeerLink } from './links.js';
+import { normalizeAddress, type LinkHandlers, type PeerLink } from './links.js';
 
-export { unmask } from '../sdk/transport/wsFrames.js';
+/** Close status codes the relay sends (RFC 6455 §7.4.1), by {@link PeerLink.close}'s `kind`. */
+export const WS_CLOSE = { normal: 1000, goingAway: 1001, protocol: 1002, badData: 1007, policy: 1008, tooBig: 1009, error: 1011 } as const;
 
 /**
- * Checks a WebSocket upgrade request: the `Sec-WebSocket-Accept` value to answer it with (the
- * {@link WsLink} writes the `101`), or `undefined` after a `400` for a request that is not a valid
- * version-13 WebSocket handshake (the socket is then closed).
+ * Fragments one message may come in (`ws`'s `maxFragments`; its default is 16384). Empty fragments
+ * count nothing against `maxPayload`; `ws` keeps no buffer for them (only their count), but each still
+ * costs a parse, so a message that needs more than this is refused (close 1008).
  */
-export function acceptUpgrade(req: IncomingMessage, socket: Duplex): string | undefined {
-  const key = req.headers['sec-websocket-key'];
-  const valid = req.method === 'GET'
-    && String(req.headers.upgrade).toLowerCase() === 'websocket'
-    && req.headers['sec-websocket-version'] === '13'
-    && typeof key === 'string' && /^[+/0-9A-Za-z]{21}[AQgw]==$/.test(key);
-  if (!valid) {
-    // Closed once the answer is out, whether or not the client closes its side.
-    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nnot a WebSocket version 13 handshake\n',
-      () => socket.destroy());
-    setTimeout(() => socket.destroy(), 2000).unref();
-    return undefined;
-  }
-  return createHash('sha1').update(key + WS_GUID).digest('base64');
+export const WS_MAX_FRAGMENTS = 1024;
+
+/**
+ * Socket reads `ws` may hold while it waits for the rest of a frame (`maxBufferedChunks`; its default is
+ * 262144): at least this many, and one per 512 bytes of `maxPayload` beyond. `ws` parses a frame once
+ * all of it has arrived, and each read waiting for that is a buffer of its own, about 1 KiB of memory
+ * even when it holds one byte (measured on Node 20): a client trickling a frame a byte per TCP segment
+ * could make the relay hold 262144 of them, a quarter of a GiB, for 17 MB sent. A real client's frame
+ * takes at most one read per segment (about 1.4 KB on the slowest link), so this never refuses one;
+ * passing it closes the connection with 1008.
+ */
+export const WS_MIN_BUFFERED_READS = 4096;
+
+/** The `maxBufferedChunks` for messages of up to `maxPayload` bytes (see {@link WS_MIN_BUFFERED_READS}). */
+export function maxBufferedReads(maxPayload: number): number {
+  return Math.max(WS_MIN_BUFFERED_READS, Math.ceil(maxPayload / 512));
 }
 
 /** Pings are answered only while less than this is queued for the client (RFC 6455 lets pongs be skipped). */
-const PONG_BACKLOG_BYTES = 64 * 1024;
+export const PONG_BACKLOG_BYTES = 64 * 1024;
 
-/** A link over a WebSocket connection whose handshake {@link acceptUpgrade} answered. @internal */
+/** A close frame's reason is at most 123 bytes (RFC 6455 §5.5: a control frame's body is at most 125). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * The relay's WebSocket server. It listens on nothing: the relay's HTTP(S) server hands it each
+ * `upgrade` ({@link WebSocketServer.handleUpgrade}), which answers a bad handshake with a 400 (405 for
+ * a method that is not GET) and destroys the socket once that is out. `maxPayload`: the longest message
+ * (a longer one closes that connection with 1009).
+ */
+export function createWsServer(maxPayload: number): WebSocketServer {
+  const options: ServerOptions & { closeTimeout: number } = {
+    noServer: true,
+    // Media and file chunks do not compress; an offer is declined (no Sec-WebSocket-Extensions in the answer).
+    perMessageDeflate: false,
+    maxPayload,
+    maxFragments: WS_MAX_FRAGMENTS,
+    maxBufferedChunks: maxBufferedReads(maxPayload),
+    skipUTF8Validation: false,
+    // The relay keeps its own peers; ws's set of clients would be a second list to keep in step.
+    clientTracking: false,
+    // Pongs are the link's own (see WsLink): ws would queue one for every ping, however much is already
+    // queued (and drop the connection past 60 unsent).
+    autoPong: false,
+    // A client that does not answer the relay's close frame is dropped after 2 s (ws waits 30 s).
+    closeTimeout: 2000,
+  };
+  return new WebSocketServer(options);
+}
+
+/** A link over one `ws` connection that {@link createWsServer}'s server accepted. @internal */
 export class WsLink implements PeerLink {
   readonly transport = 'websocket' as const;
   readonly remoteAddress: string;
-  readonly #socket: Socket;
-  readonly #reader: WsFrameReader;
+  readonly #ws: WebSocket;
   #handlers: LinkHandlers | undefined;
-  /** The relay's close frame is sent; nothing more is. */
-  #closeSent = false;
-  /** Why the connection broke the protocol, for {@link LinkHandlers.closed}. */
+  /** Why the client broke the protocol (an error code), for {@link LinkHandlers.closed}. */
   #broken: string | undefined;
 
-  /**
-   * A link over `socket`, the upgraded connection: it answers the handshake with a `101` carrying
-   * `accept` (from {@link acceptUpgrade}); `head` are bytes read past the handshake. Messages over
-   * `maxPayload` bytes close it with 1009.
-   */
-  constructor(socket: Socket, accept: string, head: Uint8Array, maxPayload: number) {
-    this.#reader = new WsFrameReader({ role: 'server', maxPayload, alloc: chunkBuffer, release: releaseChunkBuffer }, {
-      text: (text) => this.#handlers?.text(text),
-      binary: (bytes) => this.#handlers?.binary(bytes, bytes.byteLength > 0),
-      ping: (payload) => {
-        if (this.#socket.writableLength < PONG_BACKLOG_BYTES) this.#send(WsOp.Pong, payload);
-      },
-      // The client's close: answer it and end the connection.
-      close: (status) => {
-        this.#close(status === 1005 || isSendableCloseStatus(status) ? WS_CLOSE.normal : WS_CLOSE.protocol, '');
-        this.#socket.end();
-      },
+  /** A link over `ws`, accepted for the upgrade request `req`. */
+  constructor(ws: WebSocket, req: IncomingMessage) {
+    this.#ws = ws;
+    this.remoteAddress = normalizeAddress(req.socket.remoteAddress);
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) this.#handlers?.text(data.toString('utf8'));
+      else this.#handlers?.binary(data, ownsItsMemory(data));
     });
-    const onBytes = (bytes: Uint8Array) => {
-      try {
-        this.#reader.push(bytes);
-      } catch (error) {
-        // A violation, or anything else going wrong with this connection's bytes (a buffer that cannot
-        // be had): that connection closes, the relay goes on.
-        const violation = error instanceof WsViolation ? error
-          : new WsViolation(WS_CLOSE.error, `the relay could not read the message: ${(error as Error).message}`, ErrorCode.Internal);
-        this.#broken = violation.reason;
-        this.#close(violation.status, violation.message);
-        this.#socket.end();
-      }
-    };
-    // A plain connection stops reading the HTTP way and reads into the relay's shared buffer.
-    const reusing = withReusedReadBuffer(socket, onBytes);
-    this.#socket = reusing ?? socket;
-    this.remoteAddress = normalizeAddress(this.#socket.remoteAddress);
-    this.#socket.setNoDelay(true);
-    // The answer goes out through the socket that now owns the connection.
-    this.#socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-    // Bytes a client sent right behind its handshake, once the owner has set its handlers.
-    if (head.byteLength > 0) queueMicrotask(() => onBytes(head));
-    if (!reusing) {
-      socket.on('data', onBytes);
-      socket.resume();
-    }
-    this.#socket.on('close', () => {
-      this.#reader.discard();
-      this.#handlers?.closed(this.#broken);
+    ws.on('ping', (payload: Buffer) => {
+      if (ws.bufferedAmount < PONG_BACKLOG_BYTES) ws.pong(payload);
     });
-    this.#socket.on('error', () => this.#socket.destroy());
+    // ws has closed the connection with the RFC's status code (1002, 1007, 1008, 1009) or will; the
+    // close that follows reports why. Errors of the socket itself are not violations: the client is gone.
+    ws.on('error', (error: Error & { code?: string }) => {
+      if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) this.#broken ??= violationReason(error.code);
+    });
+    ws.on('close', () => this.#handlers?.closed(this.#broken));
   }
 
   get bufferedAmount(): number {
-    return this.#socket.writableLength;
+    return this.#ws.bufferedAmount;
   }
 
   setHandlers(handlers: LinkHandlers): void {
@@ -120,37 +108,67 @@ export class WsLink implements PeerLink {
   }
 
   sendText(text: string): void {
-    this.#send(WsOp.Text, Buffer.from(text, 'utf8'));
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
   }
 
   sendBinary(bytes: Uint8Array, sent?: () => void): void {
-    if (!this.#send(WsOp.Binary, bytes, sent)) sent?.();
+    if (this.#ws.readyState !== this.#ws.OPEN) {
+      sent?.();
+      return;
+    }
+    // ws calls back once the socket has the bytes, or with an error when it never will: either way the
+    // caller may reuse the buffer.
+    this.#ws.send(bytes, { binary: true }, sent && (() => sent()));
   }
 
-  close(kind: 'normal' | 'policy' | 'tooBig' | 'goingAway' | 'error', reason: string): void {
-    this.#close(WS_CLOSE[kind], reason);
+  close(kind: keyof typeof WS_CLOSE, reason: string): void {
+    this.#ws.close(WS_CLOSE[kind], closeReason(reason));
   }
 
   destroy(): void {
-    this.#socket.destroy();
+    this.#ws.terminate();
   }
+}
 
-  /** Writes one unfragmented frame; `false` when the connection can no longer send. */
-  #send(opcode: WsOp, payload: Uint8Array, sent?: () => void): boolean {
-    const socket = this.#socket;
-    if (this.#closeSent || !socket.writable) return false;
-    socket.cork();
-    socket.write(wsFrameHeader(opcode, payload.byteLength, false));
-    socket.write(payload, sent && (() => sent()));
-    socket.uncork();
-    return true;
-  }
+/**
+ * `true` when `data` is the whole of its memory, which then holds nothing else: ws joins a message that
+ * came in several socket reads (every file chunk does: reads are 64 KiB, chunks 256 KiB) into a buffer
+ * of its own, and nothing keeps it after the message event. The store thread then takes that buffer
+ * over (moved, not copied) and frees it there, instead of the relay copying the chunk into a slot of its
+ * own (relay/files/chunkBuffers.ts) and its event loop collecting ws's buffer: measured, about 4.0
+ * against 5.9 s of relay CPU per GiB uploaded (docs/architecture.md). A message read whole from one
+ * socket read is a view into that read's buffer, which may hold the next message's bytes too: it is
+ * not owned, and a file chunk in it is copied.
+ */
+function ownsItsMemory(data: Buffer): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+}
 
-  /** Sends a close frame (once); the connection is dropped 2 s later if the client has not closed it. */
-  #close(status: number, reason: string): void {
-    if (this.#closeSent) return;
-    this.#send(WsOp.Close, wsClosePayload(status, reason));
-    this.#closeSent = true;
-    setTimeout(() => this.#socket.destroy(), 2000).unref();
+/** The lanconf error code for one of ws's `WS_ERR_*` protocol errors. */
+function violationReason(code: string): string {
+  switch (code) {
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH': // over maxPayload: 1009
+    case 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH': // a length over 2^53 - 1: 1009
+    case 'WS_ERR_TOO_MANY_BUFFERED_PARTS': // over maxFragments or maxBufferedChunks: 1008
+      return ErrorCode.TooLarge;
+    default:
+      return ErrorCode.InvalidMessage;
   }
+}
+
+/**
+ * `reason` cut to what a close frame carries (123 bytes of UTF-8), between characters, never inside
+ * one: ws would throw on a longer one, and the other end checks that the reason is UTF-8.
+ */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason, 'utf8') <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = '';
+  let bytes = 0;
+  for (const char of reason) {
+    const n = Buffer.byteLength(char, 'utf8');
+    if (bytes + n > MAX_CLOSE_REASON_BYTES) break;
+    cut += char;
+    bytes += n;
+  }
+  return cut;
 }

@@ -74,10 +74,11 @@ export type { CameraOptions, MicrophoneOptions, ScreenOptions, AudioState } from
 export type { MediaFallbacks, MediaPublisher, PublisherStats, EncodedOutput } from './media/types.js';
 export { decodableCodecs, chooseCodec } from './media/capabilities.js';
 export {
-  listDevices, cameraConstraints, screenConstraints, createVideoPublisher,
-  type MediaDeviceList, type CameraConstraintOptions, type ScreenConstraintOptions, type VideoPublisherOptions, type PublisherVideoCodec,
-} from './media/videoCapture.js';
-export { microphoneConstraints, createAudioPublisher, type AudioPublisherOptions } from './media/audioCapture.js';
+  listDevices, cameraConstraints, screenConstraints, microphoneConstraints,
+  type MediaDeviceList, type CameraConstraintOptions, type ScreenConstraintOptions,
+} from './media/devices.js';
+export { createVideoPublisher, type VideoPublisherOptions, type PublisherVideoCodec } from './media/videoCapture.js';
+export { createAudioPublisher, type AudioPublisherOptions } from './media/audioCapture.js';
 export { VideoRenderer, type VideoRendererEvents, type VideoRendererOptions, type VideoFrameSource, type VideoRenderTarget } from './media/VideoRenderer.js';
 export { AudioPlayout, type AudioPlayoutEvents, type AudioPlayoutOptions, type AudioPlayoutState, type AudioTrackStats } from './media/AudioPlayout.js';
 export { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './media/JitterBuffer.js';

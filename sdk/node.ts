@@ -13,9 +13,9 @@ import { createHash } from 'node:crypto';
 import type { Sha256Factory } from './files/sha256.js';
 import { startSession, type JoinOptions, type Session } from './Session.js';
 import { NativeTransport, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';
-import { NodeWebSocket } from './transport/NodeWebSocket.js';
 import { pinProblem } from './transport/nodeTls.js';
-import { WebSocketTransport, type WebSocketLike } from './transport/WebSocketTransport.js';
+import { WebSocketTransport } from './transport/WebSocketTransport.js';
+import { nodeWebSocketFactory } from './transport/wsClient.js';
 import { relayUrls } from './url.js';
 
 /** Options of {@link joinMeeting} in Node. */
@@ -46,11 +46,9 @@ export function joinMeeting(options: NodeJoinOptions): Promise<Session> {
   if (options.transport !== undefined && options.transport !== 'websocket') {
     return Promise.reject(new TypeError(`transport must be "websocket" or "native", not ${JSON.stringify(options.transport)}`));
   }
-  const tls = options.tls;
-  // lanconf's own client (not `ws`): one reused read buffer, one copy per byte, and a zero masking key,
-  // which sends data as it is instead of XOR-copying every byte. Masking guards proxies against pages
-  // scripting a browser's socket; a Node client is no such page. See docs/architecture.md.
-  const factory = (url: string): WebSocketLike => new NodeWebSocket(url, tls);
+  // `ws`, with a zero masking key: it then sends data as it is instead of XOR-copying every byte.
+  // Masking guards proxies against pages scripting a browser's socket; a Node client is no such page.
+  const factory = nodeWebSocketFactory(options.tls);
   return startSession(() => new WebSocketTransport(urls.ws, factory, 'nodebuffer', Buffer.allocUnsafeSlow), withHash);
 }
 

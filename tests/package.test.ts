@@ -46,12 +46,60 @@ test('the browser entry (lanconf) imports nothing from Node', () => {
   }
 });
 
-test('the self-contained browser bundle has no imports at all', () => {
+/** What the build wrote about one browser bundle (rollup.config.mjs, sizeReport): each file and its imports. */
+interface BundleFile { file: string; entry: boolean; raw: number; gzip: number; brotli: number; imports: string[]; dynamicImports: string[] }
+const bundleReport = (name: string): BundleFile[] =>
+  JSON.parse(readFileSync(join(root, `dist/dev/bundle-size-${name}.json`), 'utf8')) as BundleFile[];
+/** Where the relay caches a file for a year (relay/http.ts): content-hashed chunk names. */
+const HASHED_CHUNK = /^chunks\/[^/]+-[\w-]{8,}\.js$/;
+
+for (const name of ['lanconf', 'lanconf-components']) {
+  test(`${name}.js is the whole first screen: no static import, its lazy parts as chunks beside it`, () => {
+    const report = bundleReport(name);
+    const entry = report.find((f) => f.entry)!;
+    assert.equal(entry.file, `${name}.js`);
+    assert.deepEqual(entry.imports, [], 'nothing to fetch before the entry runs');
+    const source = readFileSync(join(root, 'dist/browser', entry.file), 'utf8');
+    assert.doesNotMatch(source, /(^|[;}])import\s*[{*"'\w]/m, 'no static import in the file itself');
+    for (const chunk of entry.dynamicImports) {
+      assert.match(chunk, HASHED_CHUNK);
+      // Imported relative to the entry, so it comes from where the entry came from (another origin too).
+      assert.ok(source.includes(`"./${chunk}"`), `${entry.file} imports ./${chunk}`);
+    }
+    for (const file of report) {
+      if (!file.entry) assert.match(file.file, HASHED_CHUNK);
+      // Chunks import only each other and the entry (what they share with it), never a bare name.
+      for (const imported of file.imports) assert.ok(imported === entry.file || HASHED_CHUNK.test(imported), `${file.file} imports ${imported}`);
+      for (const suffix of ['', '.gz', '.br', '.map']) {
+        assert.ok(existsSync(join(root, 'dist/browser', file.file + suffix)), `${file.file}${suffix} is built`);
+      }
+    }
+  });
+}
+
+test('lanconf.js exports joinMeeting', () => {
   const source = readFileSync(join(root, 'dist/browser/lanconf.js'), 'utf8');
-  // Rollup puts a bundle's imports at the start of a line; comments inside the bundle may quote some.
-  assert.doesNotMatch(source, /^import\s/m);
-  assert.doesNotMatch(source, /^export\s[^;]*\sfrom\s/m);
-  assert.match(source, /^export\s*\{[^}]*joinMeeting/m);
+  assert.match(source, /export\s*\{[^}]*\bjoinMeeting\b/);
+});
+
+test('lanconf-components.js leaves to chunks what the pre-join screen does not need', () => {
+  const read = (file: string) => readFileSync(join(root, 'dist/browser', file), 'utf8');
+  const report = bundleReport('lanconf-components');
+  const entry = read('lanconf-components.js');
+  const chunks = report.filter((f) => !f.entry).map((f) => read(f.file)).join('\n');
+  for (const tag of ['lan-chat', 'lan-files', 'lan-participants', 'lan-invite']) {
+    const defines = new RegExp(`customElements\\.define\\(["']${tag}["']`);
+    assert.doesNotMatch(entry, defines, `<${tag}> is not in the entry`);
+    assert.match(chunks, defines, `<${tag}> is defined by a chunk`);
+  }
+  // The trust notice too: the pre-join screen shows it when the relay's certificate is not trusted yet.
+  for (const tag of ['lan-meeting', 'lan-prejoin', 'lan-trust-notice', 'lan-video-grid', 'lan-controls']) {
+    assert.match(entry, new RegExp(`customElements\\.define\\(["']${tag}["']`), `<${tag}> is in the entry`);
+  }
+  // The audio worklets (capture and mixer) and the capture pipelines load when audio or video starts.
+  assert.doesNotMatch(entry, /registerProcessor/);
+  assert.match(chunks, /registerProcessor\(["']lanconf-mixer/);
+  assert.match(chunks, /registerProcessor\(["']lanconf-capture/);
 });
 
 test('the lanconf-relay bin is an executable Node script', () => {

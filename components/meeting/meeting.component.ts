@@ -1,15 +1,12 @@
 import { ContextProvider } from '@lit/context';
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { LanError, UntrustedRelayError, type RemoteParticipant, type Session } from '../../sdk/index.js';
-import '../chat/chat.js';
 import '../controls/controls.js';
-import '../files/files.js';
-import '../invite/invite.js';
-import '../participants/participants.js';
 import '../prejoin/prejoin.js';
 import '../trust-notice/trust-notice.js';
 import '../video-grid/video-grid.js';
 import { sessionContext } from '../shared/context.js';
+import { ensureElement, loadElement } from '../shared/elements.js';
 import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { tokens } from '../shared/theme.js';
@@ -211,6 +208,15 @@ export class LanMeeting extends LitElement {
     // Another relay: the notice was about the old one.
     if (changed.has('relay') && changed.get('relay') !== undefined) this._untrusted = undefined;
     if (changed.has('panel') && this.panel && !PANELS.includes(this.panel)) this.panel = '';
+    // What is about to show, loaded on first use (see shared/elements.ts): the pre-join screen (with its trust
+    // notice), the grid and the controls come with this element, the rest when a meeting is joined or a panel opens.
+    if (this._stage === 'joining' || (this._stage === 'joined' && this.session)) {
+      // From the join on, so they are there when the meeting shows.
+      ensureElement('lan-invite');
+      ensureElement('lan-chat'); // counts unread messages while its panel is closed
+      ensureElement('lan-participants');
+      if (this.panel === 'files') ensureElement('lan-files');
+    }
     if (this.autojoin && !this.#autojoined && !this.session && this._stage === 'prejoin' && this.meeting.trim() && this.name.trim()) {
       this.#autojoined = true;
       void this.join().catch(() => undefined);
@@ -402,10 +408,12 @@ export class LanMeeting extends LitElement {
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('panel') && this.panel && changed.get('panel') !== undefined) {
       // Opening a panel takes the focus into it, where the user is going.
-      const target = this.panel === 'chat'
-        ? this.renderRoot.querySelector('lan-chat')
-        : this.renderRoot.querySelector<HTMLElement>('.panel-head h2');
-      target?.focus();
+      if (this.panel === 'chat') {
+        // The chat focuses its text box, once it is defined (it loads when the meeting is joined).
+        void loadElement('lan-chat').then(() => this.renderRoot.querySelector('lan-chat')?.focus(), () => undefined);
+      } else {
+        this.renderRoot.querySelector<HTMLElement>('.panel-head h2')?.focus();
+      }
     }
   }
 

@@ -1,13 +1,16 @@
 /**
  * Browser playout of remote audio: decode each remote microphone track, jitter-buffer it and mix everything
  * into one AudioWorklet node on the session's AudioContext. Touches browser globals only when called.
+ * A session loads it when the first remote microphone appears (or `startAudio()` is called): the mixer's
+ * worklet source, built from the JitterBuffer class's own text and handed to the browser as a Blob URL,
+ * travels inside this module's chunk, so it costs no request of its own and nothing before audio starts.
  * @module
  */
 import type { Codec } from '../protocol/index.js';
 import type { RemoteFrame, RemoteTrack } from '../Track.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './JitterBuffer.js';
-import { LinearResampler, loadWorklet, pcm16ToFloat, toMono } from './audioCapture.js';
+import { LinearResampler, loadWorklet, pcm16ToFloat, toMono } from './audioShared.js';
 import { decodableCodecs } from './capabilities.js';
 import type { MediaFallbacks } from './types.js';
 

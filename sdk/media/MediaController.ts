@@ -2,19 +2,23 @@
  * The session's browser media manager: publishes camera, microphone and screen (capture → encode),
  * keeps every video publisher in a codec all subscribers can decode, plays remote audio, renders
  * remote video on demand, and names the active speaker.
+ *
+ * The pipelines a first screen does not need load on first use, as chunks of their own in the browser
+ * bundles: the video publisher (with its JPEG and `<video>` + canvas fallbacks) when a camera or screen is
+ * published, the microphone publisher (with its capture worklet and PCM) when a microphone is, the playout
+ * (jitter buffers, mixer worklet, Opus/PCM decode) when the first remote microphone appears.
  * @module
  */
 import { ConnectionError, ErrorCode, LanError } from '../errors.js';
 import { isVideoKind, type Codec, type TrackKind } from '../protocol/index.js';
 import type { RemoteParticipant } from '../Participant.js';
 import type { LocalTrackHost, RemoteTrack } from '../Track.js';
-import { AudioPlayout, type AudioPlayoutState } from './AudioPlayout.js';
-import { createAudioPublisher, microphoneConstraints } from './audioCapture.js';
+import type { AudioPlayout, AudioPlayoutState } from './AudioPlayout.js';
 import { canEncodeOpus, canEncodeVp8, chooseCodec } from './capabilities.js';
+import { cameraConstraints, microphoneConstraints, screenConstraints } from './devices.js';
 import { LocalMediaTrack, type TrackAcquirer } from './LocalMediaTrack.js';
 import { SpeakerDetector } from './SpeakerDetector.js';
 import type { MediaFallbacks, MediaPublisher } from './types.js';
-import { cameraConstraints, createVideoPublisher, screenConstraints } from './videoCapture.js';
 import { VideoRenderer } from './VideoRenderer.js';
 
 /** Options of `publishCamera`. Defaults: 640×480 at 25 fps, the default camera. */
@@ -57,6 +61,13 @@ export interface MediaHost {
 /** Remote audio playback: `running`, or `blocked` until `session.startAudio()` runs from a user gesture. */
 export type AudioState = AudioPlayoutState;
 
+/** The video publisher's module (a chunk of its own in the browser bundles; the browser fetches it once). */
+const loadVideoCapture = () => import('./videoCapture.js');
+/** The microphone publisher's module (likewise). */
+const loadAudioCapture = () => import('./audioCapture.js');
+/** Starts fetching a pipeline while the browser opens the device (and maybe asks for permission). */
+const prefetch = (load: () => Promise<unknown>) => void load().catch(() => { /* publishing reports it */ });
+
 const VIDEO_PREFERENCE: readonly Codec[] = ['vp8', 'jpeg'];
 const AUDIO_PREFERENCE: readonly Codec[] = ['opus', 'pcm16'];
 
@@ -71,6 +82,8 @@ export class MediaController {
   readonly #speaker: SpeakerDetector;
   #encoders: Promise<Set<Codec>> | undefined;
   #playout: AudioPlayout | undefined;
+  /** The playout being loaded (its chunk) and made; `undefined` once settled, or where there is no Web Audio. */
+  #playoutLoading: Promise<AudioPlayout | undefined> | undefined;
   #audioState: AudioState = 'idle';
   #speakerTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -100,14 +113,14 @@ export class MediaController {
 
   /** Starts (or unblocks) remote audio; call it from a click or key press. */
   async startAudio(): Promise<void> {
-    const playout = this.#ensurePlayout();
+    const playout = await this.#ensurePlayout();
     if (!playout) throw new LanError(ErrorCode.Internal, 'this runtime has no Web Audio: remote audio cannot play here');
     await playout.start();
   }
 
   /** Plays remote audio through another output device (`listDevices().speakers`). */
   async setAudioOutput(deviceId: string): Promise<void> {
-    const playout = this.#ensurePlayout();
+    const playout = await this.#ensurePlayout();
     if (!playout) throw new LanError(ErrorCode.Internal, 'this runtime has no Web Audio');
     await playout.setOutputDevice(deviceId);
   }
@@ -116,6 +129,7 @@ export class MediaController {
     const width = options.width ?? 640;
     const height = options.height ?? 480;
     const fps = options.fps ?? 25;
+    prefetch(loadVideoCapture);
     const acquire: TrackAcquirer = async (deviceId) => {
       const stream = await navigator.mediaDevices.getUserMedia(cameraConstraints({ ...(deviceId ? { deviceId } : {}), width, height, fps }));
       return stream.getVideoTracks()[0]!;
@@ -128,6 +142,7 @@ export class MediaController {
     const fps = options.fps ?? 15;
     const maxWidth = options.maxWidth ?? 1920;
     let track = options.track;
+    prefetch(loadVideoCapture);
     if (!track) {
       const stream = await navigator.mediaDevices.getDisplayMedia(screenConstraints({ maxWidth, fps }));
       track = stream.getVideoTracks()[0]!;
@@ -140,6 +155,7 @@ export class MediaController {
   }
 
   async publishMicrophone(options: MicrophoneOptions = {}): Promise<LocalMediaTrack> {
+    prefetch(loadAudioCapture);
     const acquire: TrackAcquirer = async (deviceId) => {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: microphoneConstraints(deviceId) });
       return stream.getAudioTracks()[0]!;
@@ -187,7 +203,9 @@ export class MediaController {
     track.once('ended', () => this.#speaker.remove(track.participantId));
     // A speaker who stops sending altogether (mute) must lose the floor without a packet to say so.
     this.#speakerTimer ??= setInterval(() => this.#speaker.tick(performance.now()), 250);
-    this.#ensurePlayout()?.addTrack(track);
+    // Once the playout is there it takes each new track; while it loads, it takes every remote microphone when made.
+    if (this.#playout) this.#playout.addTrack(track);
+    else void this.#ensurePlayout().catch(() => { /* its chunk did not load: the next microphone or startAudio() tries again */ });
   }
 
   /** A remote track went away. */
@@ -212,17 +230,28 @@ export class MediaController {
     this.#renderers.delete(id);
   }
 
-  #ensurePlayout(): AudioPlayout | undefined {
+  /** The playout, loaded and made on first need; `undefined` where there is no Web Audio, or once closed. */
+  async #ensurePlayout(): Promise<AudioPlayout | undefined> {
     if (this.#playout || this.#closed) return this.#playout;
     if (typeof (globalThis as { AudioContext?: unknown }).AudioContext !== 'function') return undefined;
-    this.#playout = new AudioPlayout({ fallbacks: this.#fallbacks });
-    this.#playout.on('stateChanged', (state) => {
-      this.#audioState = state;
-      this.#host.audioStateChanged(state);
+    this.#playoutLoading ??= import('./AudioPlayout.js').then(({ AudioPlayout }) => {
+      this.#playoutLoading = undefined;
+      if (this.#closed) return undefined;
+      const playout = new AudioPlayout({ fallbacks: this.#fallbacks });
+      this.#playout = playout;
+      playout.on('stateChanged', (state) => {
+        this.#audioState = state;
+        this.#host.audioStateChanged(state);
+      });
+      for (const track of this.#host.remoteTracks()) if (track.kind === 'microphone') playout.addTrack(track);
+      void playout.start().catch(() => { /* blocked until a gesture: reported through stateChanged */ });
+      return playout;
+    }, (error: unknown) => {
+      // The chunk did not load (the relay went away meanwhile…): the next need tries again.
+      this.#playoutLoading = undefined;
+      throw error;
     });
-    for (const track of this.#host.remoteTracks()) if (track.kind === 'microphone') this.#playout.addTrack(track);
-    void this.#playout.start().catch(() => { /* blocked until a gesture: reported through stateChanged */ });
-    return this.#playout;
+    return this.#playoutLoading;
   }
 
   #encoderSet(): Promise<Set<Codec>> {
@@ -251,7 +280,11 @@ export class MediaController {
 
   async #publishVideo(kind: TrackKind, track: MediaStreamTrack, size: { width: number; height: number; fps: number },
     muted: boolean, acquire: TrackAcquirer | undefined): Promise<LocalMediaTrack> {
-    const codec = await this.#codecFor(kind);
+    const [codec, { createVideoPublisher }] = await Promise.all([this.#codecFor(kind), loadVideoCapture()])
+      .catch((error: unknown) => {
+        track.stop(); // as the publisher would have, had it been made
+        throw error;
+      });
     let local: LocalMediaTrack | undefined;
     const publisher = createVideoPublisher(track, {
       codec: codec as 'vp8' | 'jpeg', ...size, fallbacks: this.#fallbacks,
@@ -261,7 +294,11 @@ export class MediaController {
   }
 
   async #publishAudio(track: MediaStreamTrack, muted: boolean, acquire: TrackAcquirer | undefined): Promise<LocalMediaTrack> {
-    const codec = await this.#codecFor('microphone');
+    const [codec, { createAudioPublisher }] = await Promise.all([this.#codecFor('microphone'), loadAudioCapture()])
+      .catch((error: unknown) => {
+        track.stop(); // as the publisher would have, had it been made
+        throw error;
+      });
     let local: LocalMediaTrack | undefined;
     const publisher = createAudioPublisher(track, {
       codec: codec as 'opus' | 'pcm16', fallbacks: this.#fallbacks,

@@ -1,6 +1,7 @@
 /**
  * Browser microphone capture → encode: a `MediaStreamTrack` in, 20 ms Opus (WebCodecs) or PCM 16-bit frames out.
- * Touches browser globals only when called.
+ * Touches browser globals only when called. Loaded on first use: the session imports it when a microphone
+ * is published, so the capture worklet's source and the PCM fallback never weigh on a first screen.
  * @module
  */
 import { AUDIO_CODECS, type Codec } from '../protocol/index.js';
@@ -9,6 +10,12 @@ import { nowMicros } from '../Track.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { canEncodeOpus } from './capabilities.js';
 import type { EncodedOutput, MediaFallbacks, MediaPublisher, PublisherStats } from './types.js';
+import { LinearResampler, floatToPcm16, loadWorklet, toMono } from './audioShared.js';
+
+// Kept here too for code that imports them from this module (the SDK takes them from devices.ts and
+// audioShared.ts, so that neither the pre-join screen nor the playout loads the capture pipeline).
+export { microphoneConstraints } from './devices.js';
+export { LinearResampler, floatToPcm16, loadWorklet, pcm16ToFloat, toMono } from './audioShared.js';
 
 /** The sample rate of every lanconf audio frame. */
 const RATE = 48000;
@@ -28,22 +35,6 @@ export interface AudioPublisherOptions {
   bitrate?: number;
   /** Frames at or louder than this audio level (0..127, −dBov) are flagged as voice. Default 50 (−50 dBov). */
   voiceLevel?: number;
-}
-
-/**
- * `getUserMedia` audio constraints for speech: echo cancellation, noise suppression and automatic gain on,
- * mono, 48 kHz (what the publisher encodes, so the browser need not resample).
- *
- * @example
- * ```ts
- * const stream = await navigator.mediaDevices.getUserMedia({ audio: microphoneConstraints(deviceId) });
- * ```
- */
-export function microphoneConstraints(deviceId?: string): MediaTrackConstraints {
-  return {
-    ...(deviceId ? { deviceId: { exact: deviceId } } : {}),
-    echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1, sampleRate: RATE,
-  };
 }
 
 /** The Opus configuration the publisher uses: mono 48 kHz, 20 ms frames, tuned for speech. */
@@ -452,91 +443,5 @@ class AudioPublisher implements MediaPublisher {
     } finally {
       data.close();
     }
-  }
-}
-
-/** Loads `source` as an AudioWorklet module through a Blob URL (no file to serve, works from any bundle). @internal */
-export async function loadWorklet(context: BaseAudioContext, source: string): Promise<void> {
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  try {
-    await context.audioWorklet.addModule(url);
-  } finally {
-    URL.revokeObjectURL(url);
-  }
-}
-
-/** The samples of `data` as one mono Float32 channel (channels averaged). @internal */
-export function toMono(data: AudioData): Float32Array {
-  const n = data.numberOfFrames;
-  const channels = data.numberOfChannels;
-  const mono = new Float32Array(n);
-  data.copyTo(mono, { planeIndex: 0, format: 'f32-planar' });
-  if (channels > 1) {
-    const plane = new Float32Array(n);
-    for (let c = 1; c < channels; c++) {
-      data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
-      for (let i = 0; i < n; i++) mono[i]! += plane[i]!;
-    }
-    for (let i = 0; i < n; i++) mono[i]! /= channels;
-  }
-  return mono;
-}
-
-/** Float32 samples (−1..1) → PCM 16-bit little-endian bytes. @internal */
-export function floatToPcm16(samples: Float32Array): Uint8Array {
-  const out = new Uint8Array(samples.length * 2);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < samples.length; i++) {
-    const x = Math.max(-1, Math.min(1, samples[i]!));
-    view.setInt16(i * 2, Math.round(x < 0 ? x * 32768 : x * 32767), true);
-  }
-  return out;
-}
-
-/** PCM 16-bit little-endian bytes → Float32 samples (−1..1). An odd trailing byte is ignored. @internal */
-export function pcm16ToFloat(bytes: Uint8Array): Float32Array {
-  const n = bytes.byteLength >> 1;
-  const out = new Float32Array(n);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, n * 2);
-  for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true) / 32768;
-  return out;
-}
-
-/**
- * Streaming linear-interpolation resampler for one mono channel. Good enough for speech between the rates
- * browsers use (44.1/48 kHz), and it keeps state between chunks so chunk boundaries do not click.
- * @internal
- */
-export class LinearResampler {
-  /** Input rate (Hz). */
-  readonly from: number;
-  /** Output rate (Hz). */
-  readonly to: number;
-  #position = 0;
-  #previous = 0;
-
-  /** Makes a resampler from `from` Hz to `to` Hz. */
-  constructor(from: number, to: number) {
-    this.from = from;
-    this.to = to;
-  }
-
-  /** Resamples the next chunk. */
-  process(input: Float32Array): Float32Array {
-    const step = this.from / this.to;
-    // #position is where the next output sample lies, in input samples, relative to the chunk's first sample;
-    // −1 is the last sample of the previous chunk.
-    let p = this.#position;
-    const count = p <= input.length - 1 ? Math.floor((input.length - 1 - p) / step) + 1 : 0;
-    const out = new Float32Array(count);
-    for (let k = 0; k < count; k++, p += step) {
-      const i = Math.floor(p);
-      const a = i < 0 ? this.#previous : input[i]!;
-      const b = input[i + 1] ?? a;
-      out[k] = a + (b - a) * (p - i);
-    }
-    this.#position = p - input.length;
-    this.#previous = input[input.length - 1] ?? this.#previous;
-    return out;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Browser video capture → encode: a camera or screen `MediaStreamTrack` in, encoded frames (`EncodedFrame`) out
- * (VP8 through WebCodecs, or JPEG through a canvas), plus the constraints and device list a page needs
- * to get such a track.
+ * (VP8 through WebCodecs, or JPEG through a canvas). The constraints and device list a page needs to get
+ * such a track are in devices.ts. Loaded on first use (the session imports it when a camera or screen is
+ * published), so its fallbacks (JPEG, `<video>` + canvas capture) never weigh on a first screen.
  *
  * Browser globals are touched only when a function is called, never at import time, so this module
  * still imports in Node.
@@ -11,6 +12,13 @@ import type { Codec } from '../protocol/index.js';
 import { nowMicros } from '../Track.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { EncodedOutput, MediaFallbacks, MediaPublisher, PublisherStats } from './types.js';
+
+// Kept here too for code that imports them from this module; the SDK takes them from devices.ts, so that
+// the pre-join screen does not load the capture pipeline.
+export {
+  cameraConstraints, screenConstraints, listDevices,
+  type CameraConstraintOptions, type ScreenConstraintOptions, type MediaDeviceList,
+} from './devices.js';
 
 /** The video codecs a {@link createVideoPublisher} pipeline can produce. */
 export type PublisherVideoCodec = 'vp8' | 'jpeg';
@@ -70,86 +78,6 @@ export function createVideoPublisher(track: MediaStreamTrack, options: VideoPubl
   if (!(options.fps > 0)) throw new TypeError('fps must be positive');
   if (!(options.width > 0 && options.height > 0)) throw new TypeError('width and height must be positive');
   return new VideoPublisher(track, options);
-}
-
-/** Options of {@link cameraConstraints}. */
-export interface CameraConstraintOptions {
-  /** A camera from {@link listDevices}; default: the browser's choice. */
-  deviceId?: string;
-  /** Ideal width. Default 640. */
-  width?: number;
-  /** Ideal height. Default 480. */
-  height?: number;
-  /** Ideal and most frames per second. Default 25. */
-  fps?: number;
-}
-
-/**
- * Constraints for `navigator.mediaDevices.getUserMedia` that ask for a camera at the baseline
- * 640×480, 25 fps (ideal, so a camera that cannot do it still opens).
- *
- * @example
- * ```ts
- * const stream = await navigator.mediaDevices.getUserMedia(cameraConstraints({ deviceId }));
- * ```
- */
-export function cameraConstraints(options: CameraConstraintOptions = {}): MediaStreamConstraints {
-  const { deviceId, width = 640, height = 480, fps = 25 } = options;
-  const video: MediaTrackConstraints = {
-    width: { ideal: width },
-    height: { ideal: height },
-    frameRate: { ideal: fps, max: fps },
-  };
-  if (deviceId) video.deviceId = { exact: deviceId };
-  return { video, audio: false };
-}
-
-/** Options of {@link screenConstraints}. */
-export interface ScreenConstraintOptions {
-  /** Widest frame wanted; larger screens are scaled down by the browser. Default 1920. */
-  maxWidth?: number;
-  /** Ideal and most frames per second. Default 15. */
-  fps?: number;
-}
-
-/**
- * Options for `navigator.mediaDevices.getDisplayMedia` (screen sharing): video only, at most
- * `maxWidth` wide and `fps` frames per second.
- *
- * @example
- * ```ts
- * const stream = await navigator.mediaDevices.getDisplayMedia(screenConstraints({ fps: 8 }));
- * ```
- */
-export function screenConstraints(options: ScreenConstraintOptions = {}): DisplayMediaStreamOptions {
-  const { maxWidth = 1920, fps = 15 } = options;
-  return { video: { width: { max: maxWidth }, frameRate: { ideal: fps, max: fps } }, audio: false };
-}
-
-/** The media devices of this machine, by role. */
-export interface MediaDeviceList {
-  /** Video inputs. */
-  cameras: MediaDeviceInfo[];
-  /** Audio inputs. */
-  microphones: MediaDeviceInfo[];
-  /** Audio outputs (for `HTMLMediaElement.setSinkId`); empty in browsers that do not list them. */
-  speakers: MediaDeviceInfo[];
-}
-
-/**
- * Lists cameras, microphones and speakers.
- *
- * Browsers hide device labels (and sometimes all but one device per kind) until the page has been
- * granted camera or microphone permission: call it again after a successful `getUserMedia` to get the
- * names people recognise.
- */
-export async function listDevices(): Promise<MediaDeviceList> {
-  const devices = await navigator.mediaDevices.enumerateDevices();
-  return {
-    cameras: devices.filter((d) => d.kind === 'videoinput'),
-    microphones: devices.filter((d) => d.kind === 'audioinput'),
-    speakers: devices.filter((d) => d.kind === 'audiooutput'),
-  };
 }
 
 // --- Browser APIs that lib.dom does not describe yet (Chromium-only today). ---

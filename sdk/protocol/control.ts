@@ -29,7 +29,7 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
  * At most `max` UTF-16 code units, as docs/protocol.md counts string lengths (and JavaScript's `length`):
  * zod's `maxLength` counts code points, which let a string of emoji be twice as long.
  */
-const units = (max: number, message = `must be at most ${max} characters`) => z.refine((s: string) => s.length <= max, message);
+const units = (max: number, message = `must be at most ${max} characters`) => z.refine<string>((s) => s.length <= max, message);
 const label = (max: number) =>
   z.string().check(
     z.trim(), z.minLength(1, 'must not be empty'), units(max),

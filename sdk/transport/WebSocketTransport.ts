@@ -1,13 +1,13 @@
 /**
  * The WebSocket transport: control as text messages, media as binary messages (one whole frame each).
- * Works with the browser's `WebSocket` and with lanconf's own Node client (NodeWebSocket.ts).
+ * Works with the browser's `WebSocket` and, in Node, with the `ws` package's (wsClient.ts, given by `lanconf/node`).
  * @module
  */
 import { ConnectionError, type LanError, ProtocolError } from '../errors.js';
 import { PacketType, decodeMediaPacket, decodeRelayMessage, encodeControl, type ClientMessage } from '../protocol/index.js';
 import { SENDER_VIDEO_HIGH_WATER, Transport } from './Transport.js';
 
-/** The subset of the WebSocket API the transport uses (the browser's `WebSocket`, the `ws` package and lanconf's Node client all have it). */
+/** The subset of the WebSocket API the transport uses (the browser's `WebSocket` and the `ws` package's both have it). */
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
@@ -16,7 +16,7 @@ export interface WebSocketLike {
   onopen: ((ev: unknown) => void) | null;
   /** Called with each message: a string (control) or binary data (media). */
   onmessage: ((ev: { data: unknown }) => void) | null;
-  /** Called on an error (a close follows). */
+  /** Called on an error (a close follows): an `Event` in a browser, the `Error` in Node. */
   onerror: ((ev: unknown) => void) | null;
   /** Called when the connection closes. */
   onclose: ((ev: { code: number; reason: string }) => void) | null;
@@ -24,8 +24,8 @@ export interface WebSocketLike {
   send(data: string | ArrayBufferView | ArrayBuffer): void;
   /** Closes the connection. */
   close(code?: number, reason?: string): void;
-  /** Sends one binary message made of `parts` without joining them (lanconf's Node client has it). */
-  sendParts?(parts: Uint8Array[]): void;
+  /** Sends `parts` as one binary message, joined into a buffer it reuses (Node's, wsClient.ts, has it). */
+  sendJoined?(parts: Uint8Array[]): void;
 }
 
 /** Makes a WebSocket for a URL. */
@@ -45,7 +45,7 @@ export class WebSocketTransport extends Transport {
   readonly #alloc: (size: number) => Uint8Array;
 
   /**
-   * A transport to the WebSocket `url`; `factory` makes the socket (the browser's `WebSocket`, or lanconf's Node client).
+   * A transport to the WebSocket `url`; `factory` makes the socket (the browser's `WebSocket`, or `ws`'s in Node).
    * `binaryType` is `'arraybuffer'` for browsers; in Node `'nodebuffer'` hands each message over in the buffer it was read into.
    * `alloc` makes the buffer a file chunk is joined into (Node passes `Buffer.allocUnsafeSlow`: no zeroing).
    */
@@ -84,7 +84,7 @@ export class WebSocketTransport extends Transport {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
-      // Followed by close; lanconf's Node client gives an Error that says why (a browser, an Event that does not).
+      // Followed by close; Node's WebSocket gives an Error that says why (a browser, an Event that does not).
       let why: Error | undefined;
       ws.onerror = (ev) => {
         if (ev instanceof Error) why = ev;
@@ -115,8 +115,9 @@ export class WebSocketTransport extends Transport {
 
   sendFile(header: Uint8Array, data: Uint8Array): void {
     if (this.#ws?.readyState !== OPEN) return;
-    if (this.#ws.sendParts) return this.#ws.sendParts([header, data]);
-    // One WebSocket message per chunk: the browser API cannot send a message in pieces.
+    // One WebSocket message per chunk: the relay gets it in one frame, which `ws` there reads with one
+    // copy (fragments would cost it a second one to join them).
+    if (this.#ws.sendJoined) return this.#ws.sendJoined([header, data]);
     const packet = this.#alloc(header.byteLength + data.byteLength);
     packet.set(header);
     packet.set(data, header.byteLength);

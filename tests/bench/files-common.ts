@@ -126,6 +126,8 @@ export interface TransferTiming {
 export interface ProcessFigures {
   /** CPU (user + system, all threads) over the transfer, % of one core. */
   cpuPct: number;
+  /** The same CPU in seconds. */
+  cpuS: number;
   rssStartMB: number;
   rssPeakMB: number;
   rssEndMB: number;
@@ -174,6 +176,7 @@ export function processFigures(cpuStart: NodeJS.CpuUsage, startUs: number, endUs
   const MB = 1024 * 1024;
   return {
     cpuPct: ((cpu.user + cpu.system) / Math.max(1, endUs - startUs)) * 100,
+    cpuS: (cpu.user + cpu.system) / 1e6,
     rssStartMB: rssStart / MB,
     rssPeakMB: Math.max(peakRss, rssStart) / MB,
     rssEndMB: process.memoryUsage.rss() / MB,
