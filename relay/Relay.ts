@@ -20,6 +20,7 @@ import {
 } from '../sdk/protocol/index.js';
 import { createHttpHandler } from './http.js';
 import { AttemptLimiter, type AttemptLimits } from './AttemptLimiter.js';
+import { OriginPolicy } from './origins.js';
 import { TcpLink, normalizeAddress, type PeerLink } from './links.js';
 import { WsLink, createWsServer } from './wsLink.js';
 import { isLoopback, reachableHosts, urlFor } from './network.js';
@@ -191,6 +192,8 @@ export interface RelayStats {
   connectionsRefused: number;
   /** TLS connections closed because their handshake failed or did not finish in time. */
   tlsHandshakeFailures: number;
+  /** WebSocket handshakes refused because their page's origin is not in `allowOrigins`. */
+  originsRefused: number;
   /** UDP frames dropped in reassembly, over all participants: incomplete in time, inconsistent, over a limit, evicted. */
   readonly udpReassemblyDropped: number;
   /** Bytes held now in UDP frames being reassembled, over all participants. */
@@ -266,7 +269,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#attempts = new AttemptLimiter(options.passcodeAttempts);
     const reassembly = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 * 1024 * 1024);
     this.stats = {
-      connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0, connectionsRefused: 0, tlsHandshakeFailures: 0,
+      connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0, connectionsRefused: 0, tlsHandshakeFailures: 0, originsRefused: 0,
       get udpReassemblyDropped() {
         return reassembly.dropped;
       },
@@ -419,8 +422,17 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#http = http;
     const maxWsPayload = Math.max(this.limits.maxFrameBytes, MAX_FILE_CHUNK_BYTES) + MEDIA_HEADER_BYTES + 1024;
     const wss = createWsServer(maxWsPayload);
+    const origins = new OriginPolicy(o.allowOrigins);
     http.on('upgrade', (req, socket: Socket, head: Buffer) => {
       if (this.#closed) return socket.destroy();
+      // A page of an origin not allowed: refused before the handshake, so it never reaches a meeting.
+      const self = (this.#addresses?.urls ?? []).map((u) => new URL(u).origin);
+      if (!origins.allows(req.headers.origin, self)) {
+        this.stats.originsRefused++;
+        socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nthis page may not join meetings on this relay (--allow-origin)\n', () => socket.destroy());
+        setTimeout(() => socket.destroy(), 2000).unref();
+        return;
+      }
       // ws refuses a bad handshake itself (400, or 405 for a method that is not GET) and destroys the socket once that is out.
       wss.handleUpgrade(req, socket, head, (ws) => this.#accept(new WsLink(ws, req)));
     });
