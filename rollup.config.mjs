@@ -226,8 +226,10 @@ export default [
     },
     external,
     onwarn,
-    plugins: [executableCli, typescript({ tsconfig: './tsconfig.json', include, declaration: true, declarationDir: 'dist/types', outDir: 'dist', sourceMap: true, noEmitOnError: true })],
-    output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: '.', sourcemap: true, sourcemapExcludeSources: true, entryFileNames: '[name].js' },
+    // Readable, unminified modules for bundlers and Node: no source maps to ship (they could only point at sources
+    // the package does not carry); the browser bundles below keep theirs.
+    plugins: [executableCli, typescript({ tsconfig: './tsconfig.json', include, declaration: true, declarationMap: false, declarationDir: 'dist/types', outDir: 'dist', sourceMap: false, noEmitOnError: true })],
+    output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: '.', sourcemap: false, entryFileNames: '[name].js' },
   },
   // Two builds, not one with two entries: each entry then carries all it needs for its first screen, rather than
   // both importing a shared chunk (a second round trip before anything shows). Their lazy chunks share the folder.

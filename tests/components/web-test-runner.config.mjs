@@ -33,7 +33,7 @@ function relayPlugin() {
     name: 'lanconf-relay',
     async serverStart() {
       relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', dataDir: scratch() });
-      guarded = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', passcode: TEST_PASSCODE, dataDir: scratch() });
+      guarded = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', passcode: TEST_PASSCODE, passcodeAttempts: { freeFailures: 1000 }, dataDir: scratch() });
       untrusted = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'on', dataDir: scratch() });
       await Promise.all([relay.listen(), guarded.listen(), untrusted.listen()]);
     },

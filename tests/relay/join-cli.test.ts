@@ -71,9 +71,10 @@ test('join: presence and chat both ways, a new session after the relay restarts,
 });
 
 test('join: bad arguments exit 2; an unreachable relay exits 1; asking only for what cannot be shared exits 1 with the reason', { timeout: 60_000 }, async (t) => {
-  const noUrl = runJoin(t, ['--meeting', 'M', '--name', 'N']);
-  assert.equal(await withTimeout(noUrl.exited, 10_000, 'no URL'), 2);
-  assert.match(noUrl.err(), /give the relay's URL/);
+  // (Without a URL, join looks for relays with mDNS: tested only inside network namespaces, discovery.test.ts.)
+  const twoUrls = runJoin(t, ['http://127.0.0.1:1', 'http://127.0.0.1:2', '--meeting', 'M', '--name', 'N']);
+  assert.equal(await withTimeout(twoUrls.exited, 10_000, 'two URLs'), 2);
+  assert.match(twoUrls.err(), /unexpected "http:\/\/127\.0\.0\.1:2"/);
   const noName = runJoin(t, ['http://127.0.0.1:1', '--meeting', 'M']);
   assert.equal(await withTimeout(noName.exited, 10_000, 'no name'), 2);
   assert.match(noName.err(), /--name is required/);
