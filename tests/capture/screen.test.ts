@@ -179,7 +179,7 @@ describe('screen capture adapter', { timeout: 120_000 }, () => {
         document.body.append(canvas);
         t.attach(canvas);
       };
-      for (const t of s.tracks.values()) show(t);
+      // trackPublished also announces the tracks already in the meeting.
       s.on('trackPublished', show);
     }, host.local.id);
     const read = () => page.evaluate(() => {

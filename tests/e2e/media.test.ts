@@ -32,7 +32,7 @@ async function joinFromPage(page: Page, options: PageOptions): Promise<string> {
       document.body.append(canvas);
       t.attach(canvas);
     };
-    for (const t of s.tracks.values()) show(t);
+    // trackPublished also announces the tracks already in the meeting (right after this code runs).
     s.on('trackPublished', show);
     w.muted = {} as Record<string, boolean>;
     s.on('trackMuted', (t: { id: string }, m: boolean) => ((w.muted as Record<string, boolean>)[t.id] = m));
