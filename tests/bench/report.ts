@@ -294,12 +294,15 @@ function cutSection(text: string | undefined, start: string, end: string): { sec
 export function composeReport(previous: string | undefined, relayDoc: string | undefined, mediaSection: string | undefined, filesSection?: string,
   captureSection?: string, joinSection?: string): string {
   const join = cutSection(previous, JOIN_START, JOIN_END);
-  const capture = cutSection(join.rest, CAPTURE_START, CAPTURE_END);
+  // Written by hand, not by a bench: always kept as it is.
+  const bundle = cutSection(join.rest, '<!-- bundle-size:start', '<!-- bundle-size:end -->');
+  const capture = cutSection(bundle.rest, CAPTURE_START, CAPTURE_END);
   const files = cutSection(capture.rest, FILES_START, FILES_END);
   const media = cutSection(files.rest, MEDIA_START, MEDIA_END);
   const previousRelay = media.rest?.trimEnd();
   const relay = (relayDoc ?? (previousRelay || undefined) ?? '# Performance\n\n(The relay bench has not been run: `BENCH_ONLY=relay npm run bench`.)\n').trimEnd();
   const parts = [relay];
+  if (bundle.section) parts.push(bundle.section);
   const mediaPart = mediaSection !== undefined ? `${MEDIA_START}\n${mediaSection.trimEnd()}\n${MEDIA_END}` : media.section;
   if (mediaPart) parts.push(mediaPart);
   const filesPart = filesSection !== undefined ? `${FILES_START}\n${filesSection.trimEnd()}\n${FILES_END}` : files.section;
