@@ -132,6 +132,8 @@ describe('trust on a LAN in Chromium, without certificate flags', { timeout: 180
       if (track.participantId === ana.id && track.kind === 'camera') track.on('frame', () => frames++);
     };
     ben.on('trackPublished', watch);
+    // Ben was there first: Ana's camera may have been announced before this listener was added.
+    for (const track of ben.tracks.values()) watch(track);
     await until(() => frames >= 5, () => `frames of Ana's camera reach Ben (${frames})`, 20_000);
     await page.close();
   });
