@@ -61,11 +61,25 @@ const demoPages = {
   },
 };
 
-/** Chunks of an earlier build would pile up (their names change with their content): start from none. */
-const cleanChunks = {
-  name: 'clean-chunks',
-  buildStart() {
-    rmSync('dist/browser/chunks', { recursive: true, force: true });
+/**
+ * Chunks of an earlier build would pile up (their names change with their content). Both browser builds write
+ * into dist/browser/chunks; once the last has written, every chunk neither of them wrote goes. Removing them at
+ * the start instead would leave a relay serving from dist/ without the chunks its pages ask for while it builds.
+ */
+const writtenChunks = new Set();
+const recordChunks = {
+  name: 'record-chunks',
+  writeBundle(_options, bundle) {
+    for (const name of Object.keys(bundle)) if (name.startsWith('chunks/')) writtenChunks.add(name.slice('chunks/'.length));
+  },
+};
+const pruneChunks = {
+  name: 'prune-chunks',
+  writeBundle() {
+    for (const name of readdirSync('dist/browser/chunks')) {
+      const chunk = name.replace(/\.(map|gz|br)$/, '');
+      if (!writtenChunks.has(chunk)) rmSync(join('dist/browser/chunks', name), { force: true });
+    }
   },
 };
 
@@ -233,6 +247,6 @@ export default [
   },
   // Two builds, not one with two entries: each entry then carries all it needs for its first screen, rather than
   // both importing a shared chunk (a second round trip before anything shows). Their lazy chunks share the folder.
-  browserBundle({ lanconf: 'sdk/index.ts' }, [cleanChunks]),
-  browserBundle({ 'lanconf-components': 'components/browser.ts' }, [demoPages]),
+  browserBundle({ lanconf: 'sdk/index.ts' }, [recordChunks]),
+  browserBundle({ 'lanconf-components': 'components/browser.ts' }, [demoPages, recordChunks, pruneChunks]),
 ];
