@@ -122,6 +122,23 @@ describe('<lan-video-grid>', () => {
     await b.leave();
   });
 
+  it('draws a camera that was published before you joined, as a late joiner', async () => {
+    const meeting = uniqueMeeting('grid');
+    const b = await joinTest(meeting, 'Ben');
+    const picture = paintedTrack(320, 240);
+    await b.publishMediaTrack(picture.track, 'camera');
+    // Ana joins a meeting where Ben's camera is already on, and the grid gets her session only after
+    // the join has resolved, as a page that joins and then builds its layout would.
+    const a = await joinTest(meeting, 'Ana');
+    const grid = await gridFor(a);
+    const canvasOf = () => tileOf(grid, b.local.id)?.querySelector<HTMLCanvasElement>('canvas[part="media"]') ?? null;
+    await waitUntil(() => canvasOf()?.width === 320 && canvasOf()?.height === 240, 'Ben’s frames in his tile', 10_000);
+    expect(nameOf(tileOf(grid, b.local.id)!)).to.equal('Ben, camera on, microphone off');
+    picture.stop();
+    await a.leave();
+    await b.leave();
+  });
+
   it('shows initials for a participant without a camera, and a badge when they mute their microphone', async () => {
     const meeting = uniqueMeeting('grid');
     const a = await joinTest(meeting, 'Ana');
