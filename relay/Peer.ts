@@ -12,6 +12,7 @@ import type { FileService } from './files/FileService.js';
 import type { PeerLink } from './links.js';
 import { releaseChunkBuffer } from './files/chunkBuffers.js';
 import type { Room } from './Room.js';
+import type { UdpSeal } from '../sdk/transport/udpSeal.js';
 
 /** A track published by a peer. */
 export interface RelayTrack {
@@ -121,6 +122,8 @@ export class Peer {
   udp: { address: string; port: number } | undefined;
   udpToken: string | undefined;
   udpPayloadSize = 0;
+  /** This connection's UDP key (seals what goes out, opens what comes in), when its UDP is encrypted. */
+  udpSeal: UdpSeal | undefined;
   /** UDP bytes handed to the socket and not yet sent. */
   udpInflight = 0;
   readonly tracks = new Map<string, RelayTrack>();

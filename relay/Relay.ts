@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ErrorCode, RelayError } from '../sdk/errors.js';
 import { TypedEmitter } from '../sdk/TypedEmitter.js';
 import {
-  DEFAULT_LIMITS, DEFAULT_UDP_PAYLOAD, FRAME_HEADER_BYTES, MAX_FILE_CHUNK_BYTES, MEDIA_HEADER_BYTES, PacketType, PEER_TIMEOUT_MS, PING_INTERVAL_MS,
+  DEFAULT_LIMITS, DEFAULT_UDP_PAYLOAD, FRAME_HEADER_BYTES, MAX_FILE_CHUNK_BYTES, MAX_UDP_DATAGRAM, MEDIA_HEADER_BYTES, PacketType, PEER_TIMEOUT_MS, PING_INTERVAL_MS,
   PROTOCOL_VERSION, ReassemblyBudget, UDP_BIND_ACK, UDP_TOKEN_BYTES, decodeUdpBind, randomId, randomToken,
   type ClientMessageOf, type Limits,
 } from '../sdk/protocol/index.js';
@@ -23,6 +23,7 @@ import { AttemptLimiter, type AttemptLimits } from './AttemptLimiter.js';
 import { OriginPolicy } from './origins.js';
 import { TcpLink, normalizeAddress, type PeerLink } from './links.js';
 import { WsLink, createWsServer } from './wsLink.js';
+import { SEAL_OVERHEAD, SEALED_BIND_BYTES, UdpSeal, newUdpKey, sealedBindToken } from '../sdk/transport/udpSeal.js';
 import { isLoopback, reachableHosts, urlFor } from './network.js';
 import { defaultDataDir, packageRoot, packageVersion } from './paths.js';
 import { Peer, type PeerHost } from './Peer.js';
@@ -76,6 +77,12 @@ export interface RelayOptions {
   limits?: Partial<Limits>;
   /** UDP payload size for native subscribers that do not choose one. Default 60000. */
   udpPayloadSize?: number;
+  /**
+   * Native clients' UDP media encrypted and authenticated (AES-128-GCM, a key per connection sent over the
+   * control link; docs/security.md). Default: on whenever the control link is TLS. Without TLS the key
+   * would cross the LAN in the clear, so it only keeps out spoofers who cannot also read the control link.
+   */
+  udpEncryption?: boolean;
   /**
    * Chat messages a late joiner gets in `welcome` (all are kept, up to 10 000 per meeting). Default 100, at
    * most 500 (a welcome must stay far below the SDK's 16 MiB message limit: see docs/protocol.md).
@@ -151,6 +158,8 @@ export interface RelayAddresses {
   udpPort: number;
   /** `true` when HTTP is HTTPS (and WebSocket is WSS). */
   tls: boolean;
+  /** Native clients' UDP media is encrypted and authenticated (RelayOptions.udpEncryption). */
+  udpEncrypted: boolean;
   /**
    * SHA-256 fingerprint to pin (a Node client's `tls.fingerprint`), when TLS is on: the CA's, so server
    * certificates it issues later keep matching; the certificate's own with the admin's ready certificate.
@@ -194,6 +203,13 @@ export interface RelayStats {
   tlsHandshakeFailures: number;
   /** WebSocket handshakes refused because their page's origin is not in `allowOrigins`. */
   originsRefused: number;
+  /**
+   * Sealed UDP datagrams (and binds) dropped because they did not authenticate: made up, changed, sealed under
+   * another connection's key, or unsealed media from a client whose media must be sealed.
+   */
+  udpForged: number;
+  /** Sealed UDP datagrams dropped because their sequence number was seen before or is older than the replay window. */
+  udpReplayed: number;
   /** UDP frames dropped in reassembly, over all participants: incomplete in time, inconsistent, over a limit, evicted. */
   readonly udpReassemblyDropped: number;
   /** Bytes held now in UDP frames being reassembled, over all participants. */
@@ -238,6 +254,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #linkOpenedAt = new WeakMap<Peer, number>();
   readonly #udpTokens = new Map<string, Peer>();
   readonly #udpBindings = new Map<string, Peer>();
+  /** Native clients' UDP is sealed (RelayOptions.udpEncryption), decided once the TLS set-up is known. */
+  #sealUdp = false;
   readonly #peerHost: PeerHost;
   readonly #roomHost: RoomHost;
   /** Joined participants (those held for a resume included) by their current resume token. */
@@ -269,7 +287,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#attempts = new AttemptLimiter(options.passcodeAttempts);
     const reassembly = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 * 1024 * 1024);
     this.stats = {
-      connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0, connectionsRefused: 0, tlsHandshakeFailures: 0, originsRefused: 0,
+      connections: 0, udpUnbound: 0, udpBadBind: 0, udpGarbage: 0, udpSendErrors: 0, udpForged: 0, udpReplayed: 0, connectionsRefused: 0, tlsHandshakeFailures: 0, originsRefused: 0,
       get udpReassemblyDropped() {
         return reassembly.dropped;
       },
@@ -325,6 +343,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const o = this.#options;
     const host = o.host ?? '0.0.0.0';
     const tls = await this.#loadTls(host);
+    this.#sealUdp = o.udpEncryption ?? !!tls;
     await this.#openStore();
     this.#startWeb(tls);
     this.#startTcp(tls);
@@ -336,7 +355,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       const scheme = tls ? 'https' : 'http';
       const urls = reachableHosts(host).map((h) => urlFor(scheme, h, port));
       this.#addresses = {
-        host, port, tcpPort, udpPort, tls: !!tls, urls,
+        host, port, tcpPort, udpPort, tls: !!tls, udpEncrypted: this.#sealUdp, urls,
         ...(tls ? {
           fingerprint: tls.ca?.fingerprint ?? tls.fingerprint, certificateFingerprint: tls.fingerprint, certificateCreated: !!tls.created,
           ...(tls.ca ? {
@@ -712,12 +731,17 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   /** Sends `welcome`: UDP binding for native clients, the others, chat history, files, a resume token. */
   #welcome(peer: Peer, room: Room, resumed: boolean): void {
-    let udp: { port: number; token: string; payloadSize: number } | undefined;
+    let udp: { port: number; token: string; payloadSize: number; key?: string } | undefined;
     if (peer.link.transport === 'native' && this.#addresses) {
       peer.udpToken = randomToken(UDP_TOKEN_BYTES);
       peer.udpPayloadSize = peer.udpPayloadSize || (this.#options.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD);
       this.#udpTokens.set(peer.udpToken, peer);
-      udp = { port: this.#addresses.udpPort, token: peer.udpToken, payloadSize: peer.udpPayloadSize };
+      // A new key for every connection, resumed or not: its sequence numbers start again.
+      const key = this.#sealUdp ? newUdpKey() : undefined;
+      peer.udpSeal = key ? new UdpSeal(key, 'relay') : undefined;
+      // The seal's 24 bytes must still fit the largest UDP datagram.
+      if (key) peer.udpPayloadSize = Math.min(peer.udpPayloadSize, MAX_UDP_DATAGRAM - MEDIA_HEADER_BYTES - SEAL_OVERHEAD);
+      udp = { port: this.#addresses.udpPort, token: peer.udpToken, payloadSize: peer.udpPayloadSize, ...(key ? { key } : {}) };
     }
     if (peer.resumeToken) this.#byResumeToken.delete(peer.resumeToken);
     peer.resumeToken = randomToken(24);
@@ -776,17 +800,28 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #onUdp(msg: Buffer, rinfo: RemoteInfo): void {
     const type = msg[0];
-    if (type === PacketType.Media) {
+    if (type === PacketType.Media || type === PacketType.Sealed) {
       const peer = this.#udpBindings.get(`${normalizeAddress(rinfo.address)}|${rinfo.port}`);
       if (!peer) {
         this.stats.udpUnbound++;
         return;
       }
-      peer.handleUdp(msg);
+      const seal = peer.udpSeal;
+      if (!seal) {
+        if (type === PacketType.Media) peer.handleUdp(msg);
+        else this.stats.udpGarbage++;
+        return;
+      }
+      // This client's media must be sealed: a clear one is someone else's.
+      const opened = type === PacketType.Sealed ? seal.open(msg) : 'forged';
+      if (opened === 'forged') this.stats.udpForged++;
+      else if (opened === 'replayed') this.stats.udpReplayed++;
+      else if (opened[0] === PacketType.Media) peer.handleUdp(opened);
+      else this.stats.udpGarbage++;
       return;
     }
     if (type === PacketType.UdpBind) {
-      const token = decodeUdpBind(msg);
+      const token = msg.byteLength === SEALED_BIND_BYTES ? sealedBindToken(msg) : decodeUdpBind(msg);
       const peer = token ? this.#udpTokens.get(token) : undefined;
       const address = normalizeAddress(rinfo.address);
       // The token proves the session; the address must also be the one its TCP connection came from.
@@ -794,11 +829,18 @@ export class Relay extends TypedEmitter<RelayEvents> {
         this.stats.udpBadBind++;
         return;
       }
+      // And with a key, the bind must carry a tag only its holder can make, on a sequence number not seen.
+      const refused = peer.udpSeal ? peer.udpSeal.openBind(msg) : msg.byteLength === SEALED_BIND_BYTES ? 'forged' : undefined;
+      if (refused) {
+        if (refused === 'replayed') this.stats.udpReplayed++;
+        else this.stats.udpForged++;
+        return;
+      }
       if (peer.udp) this.#udpBindings.delete(`${peer.udp.address}|${peer.udp.port}`);
       peer.udp = { address, port: rinfo.port };
       // Not liveness: only whole messages on the peer's connection are (see Peer.handleUdp).
       this.#udpBindings.set(`${address}|${rinfo.port}`, peer);
-      this.#udp?.send(UDP_BIND_ACK, rinfo.port, rinfo.address);
+      this.#udp?.send(peer.udpSeal ? peer.udpSeal.seal(UDP_BIND_ACK) : UDP_BIND_ACK, rinfo.port, rinfo.address);
       return;
     }
     // Never answer garbage on UDP: an answer would make the relay a reflector.
@@ -809,9 +851,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const udp = this.#udp;
     const target = peer.udp;
     if (!udp || !target) return;
+    const seal = peer.udpSeal;
     for (const d of datagrams) {
       peer.udpInflight += d.byteLength;
-      udp.send(d, target.port, target.address, (error) => {
+      // Sealed per subscriber (each has its own key): header, ciphertext and tag go out as one datagram, unjoined.
+      udp.send(seal ? seal.seal(d) : d, target.port, target.address, (error) => {
         peer.udpInflight -= d.byteLength;
         if (error) this.stats.udpSendErrors++;
       });

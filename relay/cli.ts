@@ -51,6 +51,9 @@ Options:
                       (repeatable, or comma-separated; default: any page). The relay's own page is
                       always allowed; native clients are not affected
   --passcode <code>   every participant must give this passcode
+  --udp-encryption <m>
+                      native clients' UDP media encrypted and authenticated (AES-GCM, a key per
+                      connection over the control link): auto (default: on when TLS is on), on, off
   --mdns              announce the relay on the LAN (DNS-SD _lanconf._tcp) so 'lanconf-relay join'
                       and 'discover' find it; off by default
   --mdns-interface <i>
@@ -151,7 +154,7 @@ async function main(): Promise<number> {
       passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
       'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
       'retention-hours': { type: 'string' }, 'chat-retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
-      'log-format': { type: 'string' }, 'log-level': { type: 'string' },
+      'log-format': { type: 'string' }, 'log-level': { type: 'string' }, 'udp-encryption': { type: 'string' },
     } as const;
     args = parseArgs({
       args: withEnvironment(process.argv.slice(2), options),
@@ -179,6 +182,8 @@ async function main(): Promise<number> {
     if ((args['ca-cert'] === undefined) !== (args['ca-key'] === undefined)) throw new Error('--ca-cert and --ca-key go together');
     if (args['ca-cert'] && (args.cert || args.tls === 'off')) throw new Error('--ca-cert/--ca-key issue the certificate: not with --cert/--key or --tls off');
     for (const name of args.hostname ?? []) if (!validHostname(name)) throw new Error(`--hostname must be a DNS name, not "${name}"`);
+    const udpEncryption = args['udp-encryption'] ?? 'auto';
+    if (!['auto', 'on', 'off'].includes(udpEncryption)) throw new Error(`--udp-encryption must be auto, on or off, not "${udpEncryption}"`);
     options = {
       host: args.host ?? '0.0.0.0',
       port: port(args.port, 'port', 8787),
@@ -201,6 +206,7 @@ async function main(): Promise<number> {
       },
       log: cliLogger(logFormat(args['log-format']), logLevel(args['log-level'])),
       ...(args.passcode !== undefined ? { passcode: args.passcode } : {}),
+      ...(udpEncryption !== 'auto' ? { udpEncryption: udpEncryption === 'on' } : {}),
     };
   } catch (error) {
     process.stderr.write(`lanconf-relay: ${(error as Error).message}\n`);
@@ -220,7 +226,7 @@ async function main(): Promise<number> {
   const out = process.stdout;
   out.write(`lanconf relay ${packageVersion()} is up. Open one of these on any machine of the LAN:\n`);
   for (const url of addresses.urls) out.write(`  ${url}\n`);
-  out.write(`Native clients: TCP ${addresses.tcpPort}, UDP ${addresses.udpPort} (found from the URL above).\n`);
+  out.write(`Native clients: TCP ${addresses.tcpPort}, UDP ${addresses.udpPort}${addresses.udpEncrypted ? ' (encrypted)' : ''} (found from the URL above).\n`);
   if (addresses.tls) {
     // An address other machines can use (the list starts with localhost when listening everywhere).
     const lanUrl = addresses.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? addresses.urls[0]!;

@@ -36,6 +36,8 @@ export const PacketType = {
   UdpBind: 0x03,
   /** UDP only, relay → client: the binding succeeded. */
   UdpBindAck: 0x04,
+  /** UDP only, either way, when `welcome.udp.key` is set: another datagram, encrypted and authenticated (see `udpSeal.ts`). */
+  Sealed: 0x05,
 } as const;
 
 /** Bit flags of the media header's `flags` byte. */

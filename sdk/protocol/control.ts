@@ -109,7 +109,7 @@ const relaySchemas = {
     resumeToken: z.string(),
     resumed: z.optional(bool),
     files: z.optional(list(fileInfo)),
-    udp: z.optional(z.object({ port: integer(1, 65535), token: z.string(), payloadSize: z.number().check(z.int()) })),
+    udp: z.optional(z.object({ port: integer(1, 65535), token: z.string(), payloadSize: z.number().check(z.int()), key: z.optional(z.string()) })),
     limits: z.object({
       maxControlBytes: uint, maxFrameBytes: uint, maxParticipants: uint,
       maxTracksPerParticipant: uint, maxControlPerSecond: uint, maxChatChars: uint,

@@ -206,8 +206,11 @@ export interface WelcomeMessage {
    * have older ones before it: ask for them with `fileList`.
    */
   files?: FileInfo[] | undefined;
-  /** Native clients: where and how to bind UDP. */
-  udp?: { port: number; token: string; payloadSize: number } | undefined;
+  /**
+   * Native clients: where and how to bind UDP. With `key` (16 bytes, base64url), this connection's UDP
+   * datagrams are sealed with it both ways (AES-128-GCM; docs/protocol.md §6.1), binds included.
+   */
+  udp?: { port: number; token: string; payloadSize: number; key?: string | undefined } | undefined;
   /** The relay's limits. */
   limits: Limits;
   /** Relay clock, ms since the epoch. */

@@ -6,6 +6,7 @@
  */
 import { fillCopy } from './nodeCopy.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { UdpSeal } from './udpSeal.js';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
@@ -101,6 +102,8 @@ export class NativeTransport extends Transport {
   #payloadSize: number;
   #inflight = 0;
   #reassembler: Reassembler | undefined;
+  /** This connection's UDP key, when the relay seals UDP (`welcome.udp.key`). */
+  #seal: UdpSeal | undefined;
   #closed = false;
   #finished = false;
   #sweep: ReturnType<typeof setInterval> | undefined;
@@ -120,6 +123,14 @@ export class NativeTransport extends Transport {
   get udpBound(): boolean {
     return this.#udpBound;
   }
+
+  /** `true` when this connection's UDP datagrams are encrypted and authenticated (`welcome.udp.key`). */
+  get udpSealed(): boolean {
+    return this.#seal !== undefined;
+  }
+
+  /** Sealed UDP datagrams dropped: `forged` did not authenticate (or came unsealed), `replayed` were seen before. */
+  readonly udpRefused = { forged: 0, replayed: 0 };
 
   get bufferedAmount(): number {
     return (this.#tcp?.writableLength ?? 0) + this.#inflight;
@@ -198,15 +209,26 @@ export class NativeTransport extends Transport {
     const udp = createSocket({ type: relay.address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
     this.#udp = udp;
     udp.on('error', () => { /* a send error on one datagram only loses that datagram */ });
-    const bind = encodeUdpBind(welcome.udp.token);
+    const seal = welcome.udp.key ? new UdpSeal(welcome.udp.key, 'client') : undefined;
+    this.#seal = seal;
+    const token = welcome.udp.token;
     const bound = new Promise<boolean>((resolve) => {
       udp.on('message', (msg, rinfo) => {
-        // Only the relay's address speaks to us on UDP.
+        // Only the relay's address speaks to us on UDP, and with a key, only in datagrams sealed with it.
         if (rinfo.port !== relay.port || rinfo.address.replace(/^::ffff:/, '') !== relay.address) return;
-        if (msg[0] === PacketType.UdpBindAck) {
+        let datagram: Buffer = msg;
+        if (seal) {
+          const opened = msg[0] === PacketType.Sealed ? seal.open(msg) : 'forged';
+          if (typeof opened === 'string') {
+            this.udpRefused[opened]++;
+            return;
+          }
+          datagram = opened;
+        }
+        if (datagram[0] === PacketType.UdpBindAck) {
           this.#udpBound = true;
           resolve(true);
-        } else if (msg[0] === PacketType.Media) this.#onDatagram(msg);
+        } else if (datagram[0] === PacketType.Media) this.#onDatagram(datagram);
       });
       setTimeout(() => resolve(false), this.#options.udpBindTimeoutMs ?? 3000).unref();
     });
@@ -216,7 +238,8 @@ export class NativeTransport extends Transport {
         'may be lost (Linux: sysctl -w net.core.rmem_max=4194304)', { code: 'LANCONF_UDP_BUFFER' });
     }
     const send = () => {
-      if (!this.#udpBound && !this.#closed) udp.send(bind, relay.port, relay.address);
+      // A sealed bind takes the next sequence number each time: a resent one is never a replay.
+      if (!this.#udpBound && !this.#closed) udp.send(seal ? seal.sealBind(token) : encodeUdpBind(token), relay.port, relay.address);
     };
     send();
     const retry = setInterval(send, 150);
@@ -235,9 +258,10 @@ export class NativeTransport extends Transport {
     if (droppable && this.bufferedAmount > SENDER_VIDEO_HIGH_WATER) return false;
     const relay = this.#relayUdp;
     if (this.#udpBound && this.#udp && relay) {
+      const seal = this.#seal;
       for (const datagram of fragmentPacket(packet, this.#payloadSize)) {
         this.#inflight += datagram.byteLength;
-        this.#udp.send(datagram, relay.port, relay.address, () => {
+        this.#udp.send(seal ? seal.seal(datagram) : datagram, relay.port, relay.address, () => {
           this.#inflight -= datagram.byteLength;
         });
       }
