@@ -12,7 +12,7 @@ import type { FileService } from './files/FileService.js';
 import type { PeerLink } from './links.js';
 import { releaseChunkBuffer } from './files/chunkBuffers.js';
 import type { Room } from './Room.js';
-import type { UdpSeal } from '../sdk/transport/udpSeal.js';
+import type { SharedBody, UdpSeal } from '../sdk/transport/udpSeal.js';
 
 /** A track published by a peer. */
 export interface RelayTrack {
@@ -71,6 +71,11 @@ export interface ForwardedFrame {
   readonly timestamp: number;
   /** The packet split for a UDP payload size; computed once per size, shared by all subscribers. */
   fragments(payloadSize: number): Uint8Array[];
+  /**
+   * Those fragments encrypted once for every subscriber whose UDP is sealed (each then seals only the
+   * fragment's key for itself: `UdpSeal.sealShared`); computed once per size.
+   */
+  sharedBodies(payloadSize: number): SharedBody[];
 }
 
 /** What the relay provides to a peer. @internal */
@@ -83,7 +88,7 @@ export interface PeerHost {
   /** Bytes all native participants may hold together in UDP frames being reassembled. */
   readonly reassemblyBudget: ReassemblyBudget;
   join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>): void;
-  sendUdp(peer: Peer, datagrams: Uint8Array[]): void;
+  sendUdp(peer: Peer, frame: ForwardedFrame): void;
   peerClosed(peer: Peer): void;
   log(level: 'info' | 'warn', message: string, fields?: import('./Relay.js').LogFields): void;
 }
@@ -319,7 +324,7 @@ export class Peer {
     }
     this.stats.framesOut++;
     this.stats.bytesOut += frame.bytes.byteLength;
-    if (this.udp) this.#host.sendUdp(this, frame.fragments(this.udpPayloadSize));
+    if (this.udp) this.#host.sendUdp(this, frame);
     else this.link.sendBinary(frame.bytes);
   }
 

@@ -26,7 +26,7 @@ import { WsLink, createWsServer } from './wsLink.js';
 import { SEAL_OVERHEAD, SEALED_BIND_BYTES, UdpSeal, newUdpKey, sealedBindToken } from '../sdk/transport/udpSeal.js';
 import { isLoopback, reachableHosts, urlFor } from './network.js';
 import { defaultDataDir, packageRoot, packageVersion } from './paths.js';
-import { Peer, type PeerHost } from './Peer.js';
+import { Peer, type ForwardedFrame, type PeerHost } from './Peer.js';
 import { Room, type RoomHost } from './Room.js';
 import { FileService } from './files/FileService.js';
 import { Store } from './store/Store.js';
@@ -306,7 +306,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       maxQueueBytes: options.maxQueueBytes ?? 64 * 1024 * 1024,
       reassemblyBudget: reassembly,
       join: (peer, message) => relay.#join(peer, message),
-      sendUdp: (peer, datagrams) => relay.#sendUdp(peer, datagrams),
+      sendUdp: (peer, frame) => relay.#sendUdp(peer, frame),
       peerClosed: (peer) => relay.#peerClosed(peer),
       log,
     };
@@ -800,7 +800,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #onUdp(msg: Buffer, rinfo: RemoteInfo): void {
     const type = msg[0];
-    if (type === PacketType.Media || type === PacketType.Sealed) {
+    if (type === PacketType.Media || type === PacketType.Sealed || type === PacketType.SealedShared) {
       const peer = this.#udpBindings.get(`${normalizeAddress(rinfo.address)}|${rinfo.port}`);
       if (!peer) {
         this.stats.udpUnbound++;
@@ -812,8 +812,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
         else this.stats.udpGarbage++;
         return;
       }
-      // This client's media must be sealed: a clear one is someone else's.
-      const opened = type === PacketType.Sealed ? seal.open(msg) : 'forged';
+      // This client's media must be sealed: a clear one is someone else's. (A shared-body datagram is the
+      // relay's own: sent back, its nonce is the other direction's, and it does not authenticate.)
+      const opened = type === PacketType.Media ? 'forged' : seal.open(msg);
       if (opened === 'forged') this.stats.udpForged++;
       else if (opened === 'replayed') this.stats.udpReplayed++;
       else if (opened[0] === PacketType.Media) peer.handleUdp(opened);
@@ -847,18 +848,27 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.stats.udpGarbage++;
   }
 
-  #sendUdp(peer: Peer, datagrams: Uint8Array[]): void {
+  #sendUdp(peer: Peer, frame: ForwardedFrame): void {
     const udp = this.#udp;
     const target = peer.udp;
     if (!udp || !target) return;
+    const sent = (bytes: number) => (error: Error | null) => {
+      peer.udpInflight -= bytes;
+      if (error) this.stats.udpSendErrors++;
+    };
     const seal = peer.udpSeal;
-    for (const d of datagrams) {
-      peer.udpInflight += d.byteLength;
-      // Sealed per subscriber (each has its own key): header, ciphertext and tag go out as one datagram, unjoined.
-      udp.send(seal ? seal.seal(d) : d, target.port, target.address, (error) => {
-        peer.udpInflight -= d.byteLength;
-        if (error) this.stats.udpSendErrors++;
-      });
+    if (!seal) {
+      for (const d of frame.fragments(peer.udpPayloadSize)) {
+        peer.udpInflight += d.byteLength;
+        udp.send(d, target.port, target.address, sent(d.byteLength));
+      }
+      return;
+    }
+    // Each fragment's body is encrypted once for every subscriber; this one gets its key sealed under its own
+    // connection key, and the pieces go out as one datagram, unjoined.
+    for (const shared of frame.sharedBodies(peer.udpPayloadSize)) {
+      peer.udpInflight += shared.body.byteLength;
+      udp.send(seal.sealShared(shared), target.port, target.address, sent(shared.body.byteLength));
     }
   }
 

@@ -9,6 +9,7 @@ import {
 } from '../sdk/protocol/index.js';
 import { trackInfo, type ForwardedFrame, type Peer, type RelayTrack } from './Peer.js';
 import type { Store } from './store/Store.js';
+import { encryptBody, type SharedBody } from '../sdk/transport/udpSeal.js';
 
 /** What a room needs from its relay. @internal */
 export interface RoomHost {
@@ -234,12 +235,19 @@ export class Room {
   /** Forwards one whole frame (sender already stamped) to every other participant. */
   forward(from: Peer, track: RelayTrack, bytes: Uint8Array, keyFrame: boolean, timestamp: number): void {
     let bySize: Map<number, Uint8Array[]> | undefined;
+    let sealedBySize: Map<number, SharedBody[]> | undefined;
     const frame: ForwardedFrame = {
       bytes, track, keyFrame, timestamp, video: isVideoKind(track.kind),
       fragments(size) {
         bySize ??= new Map();
         let list = bySize.get(size);
         if (!list) bySize.set(size, (list = fragmentPacket(bytes, size)));
+        return list;
+      },
+      sharedBodies(size) {
+        sealedBySize ??= new Map();
+        let list = sealedBySize.get(size);
+        if (!list) sealedBySize.set(size, (list = frame.fragments(size).map(encryptBody)));
         return list;
       },
     };

@@ -38,6 +38,8 @@ export const PacketType = {
   UdpBindAck: 0x04,
   /** UDP only, either way, when `welcome.udp.key` is set: another datagram, encrypted and authenticated (see `udpSeal.ts`). */
   Sealed: 0x05,
+  /** UDP only, relay → client, when `welcome.udp.key` is set: media whose body is encrypted once for all its subscribers (see `udpSeal.ts`). */
+  SealedShared: 0x06,
 } as const;
 
 /** Bit flags of the media header's `flags` byte. */

@@ -218,7 +218,7 @@ export class NativeTransport extends Transport {
         if (rinfo.port !== relay.port || rinfo.address.replace(/^::ffff:/, '') !== relay.address) return;
         let datagram: Buffer = msg;
         if (seal) {
-          const opened = msg[0] === PacketType.Sealed ? seal.open(msg) : 'forged';
+          const opened = msg[0] === PacketType.Sealed || msg[0] === PacketType.SealedShared ? seal.open(msg) : 'forged';
           if (typeof opened === 'string') {
             this.udpRefused[opened]++;
             return;

@@ -7,12 +7,20 @@
  * and counted.
  *
  * ```
- * sealed datagram (both directions)          sealed bind (client → relay), 40 bytes
+ * sealed datagram (either way)             sealed bind (client → relay), 40 bytes
  *  0  1  packet type 0x05 (sealed)            0  1  packet type 0x03 (bind)
  *  1  1  version 1                            1  1  version 1
  *  2  6  sequence, u48 big-endian             2 16  token from `welcome.udp.token`
  *  8  …  ciphertext of the datagram carried  18  6  sequence, u48 big-endian
  *  …  16 GCM tag                             24 16  GCM tag (no plaintext)
+ *
+ * media from the relay, the body encrypted once for all its subscribers (relay → client)
+ *  0  1  packet type 0x06 (sealed, shared body)
+ *  1  1  version 1
+ *  2  6  sequence, u48 big-endian
+ *  8 16  the body's key, GCM ciphertext under the connection key
+ * 24  …  body: the datagram carried, AES-128-CTR under the body's key (counter block 0)
+ *  …  16 GCM tag over bytes 0..7 and the body (additional data) and the body's key (plaintext)
  * ```
  *
  * The carried datagram is a media packet or fragment (either way) or the bind ack (relay → client).
@@ -24,6 +32,15 @@
  * connection, resumed or not, gets a new key. Replays are refused with a sliding window over the
  * last {@link REPLAY_WINDOW} sequence numbers (as IPsec and DTLS do): a datagram older than the window
  * or already seen is dropped, one reordered within it is taken.
+ *
+ * Why media from the relay has its own form: the relay sends every frame to every subscriber, each
+ * under its own key. Encrypting the whole frame once per subscriber (a copy of it each time) cost the
+ * relay about three times the CPU of forwarding it in the clear, most of it in allocating and
+ * collecting those copies (docs/performance.md). Instead the relay encrypts each datagram's body once,
+ * under a fresh random key used for nothing else, sends that same body to every subscriber, and seals
+ * for each only that 16-byte key, with a tag over the body: per subscriber, one pass of GHASH and no
+ * copy. A subscriber learns the body's key of the frames it is sent, which it may read anyway; the tag
+ * under its own connection key still proves that the relay sent that body to it, unchanged.
  * @module
  * @internal
  */
@@ -39,8 +56,13 @@ export const UDP_KEY_BYTES = 16;
 export const SEAL_HEADER_BYTES = 8;
 /** Bytes of the GCM tag. */
 export const SEAL_TAG_BYTES = 16;
-/** Bytes sealing adds to a datagram. */
-export const SEAL_OVERHEAD = SEAL_HEADER_BYTES + SEAL_TAG_BYTES;
+/** Bytes of a shared body's key, and of its encrypted copy in a `0x06` datagram. */
+export const BODY_KEY_BYTES = 16;
+/** The most bytes sealing adds to a datagram (a `0x06` one: header, the body's key, tag). */
+export const SEAL_OVERHEAD = SEAL_HEADER_BYTES + BODY_KEY_BYTES + SEAL_TAG_BYTES;
+/** The body cipher of `0x06` datagrams: its key is used once, so its counter starts at 0. */
+const BODY_CIPHER = 'aes-128-ctr';
+const ZERO_COUNTER = Buffer.alloc(16);
 /** Bytes of a sealed bind. */
 export const SEALED_BIND_BYTES = 2 + UDP_TOKEN_BYTES + 6 + SEAL_TAG_BYTES;
 /** Sequence numbers behind the highest seen that may still arrive (reordered) once. */
@@ -54,6 +76,23 @@ const DIRECTION: Record<SealSide, number> = { client: 0, relay: 1 };
 /** A new random key, base64url, for `welcome.udp.key`. */
 export function newUdpKey(): string {
   return bytesToBase64Url(randomBytes(UDP_KEY_BYTES));
+}
+
+/**
+ * A datagram encrypted once for every subscriber it goes to ({@link encryptBody}); each then gets it
+ * with {@link UdpSeal.sealShared}.
+ */
+export interface SharedBody {
+  /** A fresh random key, for this body only. */
+  readonly key: Buffer;
+  /** The datagram, AES-128-CTR under `key`. */
+  readonly body: Buffer;
+}
+
+/** `datagram` encrypted under a fresh random key, to be sealed for each subscriber with {@link UdpSeal.sealShared}. */
+export function encryptBody(datagram: Uint8Array): SharedBody {
+  const key = randomBytes(BODY_KEY_BYTES);
+  return { key, body: createCipheriv(BODY_CIPHER, key, ZERO_COUNTER).update(datagram) };
 }
 
 /** Why {@link UdpSeal.open} refused a datagram. */
@@ -96,6 +135,24 @@ export class UdpSeal {
     return [header, body, cipher.getAuthTag()];
   }
 
+  /**
+   * A shared body ({@link encryptBody}) sealed for this connection, as the pieces of one `0x06` datagram
+   * (header, the body's key encrypted, the body itself (not copied), tag). Relay side.
+   */
+  sealShared(shared: SharedBody): [Buffer, Buffer, Buffer, Buffer] {
+    const sequence = this.#next();
+    const header = Buffer.allocUnsafe(SEAL_HEADER_BYTES);
+    header[0] = PacketType.SealedShared;
+    header[1] = PROTOCOL_VERSION;
+    header.writeUIntBE(sequence, 2, 6);
+    const cipher = createCipheriv(UDP_CIPHER, this.#key, nonce(this.#out, sequence));
+    cipher.setAAD(header);
+    cipher.setAAD(shared.body);
+    const key = cipher.update(shared.key);
+    cipher.final();
+    return [header, key, shared.body, cipher.getAuthTag()];
+  }
+
   /** A sealed bind for the base64url `token`. */
   sealBind(token: string): Buffer {
     const raw = base64UrlToBytes(token);
@@ -120,21 +177,25 @@ export class UdpSeal {
    * before or is older than the window (`replayed`). A refused datagram changes nothing.
    */
   open(sealed: Uint8Array): Buffer | OpenRefusal {
-    if (sealed.byteLength < SEAL_OVERHEAD || sealed[0] !== PacketType.Sealed || sealed[1] !== PROTOCOL_VERSION) return 'forged';
+    const shared = sealed[0] === PacketType.SealedShared;
+    if (sealed.byteLength < (shared ? SEAL_OVERHEAD : SEAL_HEADER_BYTES + SEAL_TAG_BYTES) || (!shared && sealed[0] !== PacketType.Sealed)
+      || sealed[1] !== PROTOCOL_VERSION) return 'forged';
     const sequence = readU48(sealed, 2);
     if (!this.#window.fresh(sequence)) return 'replayed';
     const end = sealed.byteLength - SEAL_TAG_BYTES;
     const decipher = createDecipheriv(UDP_CIPHER, this.#key, nonce(this.#in, sequence));
     decipher.setAAD(sealed.subarray(0, SEAL_HEADER_BYTES));
+    if (shared) decipher.setAAD(sealed.subarray(SEAL_OVERHEAD - SEAL_TAG_BYTES, end));
     decipher.setAuthTag(sealed.subarray(end));
-    const body = decipher.update(sealed.subarray(SEAL_HEADER_BYTES, end));
+    const plain = decipher.update(sealed.subarray(SEAL_HEADER_BYTES, shared ? SEAL_HEADER_BYTES + BODY_KEY_BYTES : end));
     try {
       decipher.final();
     } catch {
       return 'forged';
     }
     this.#window.saw(sequence);
-    return body;
+    if (!shared) return plain;
+    return createDecipheriv(BODY_CIPHER, plain, ZERO_COUNTER).update(sealed.subarray(SEAL_OVERHEAD - SEAL_TAG_BYTES, end));
   }
 
   /** Checks a sealed bind (the relay has found this seal by its token): `undefined` when it is genuine and new. */

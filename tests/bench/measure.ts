@@ -10,16 +10,23 @@ import { clock, cpuSnapshot, percentiles, sleep, type ClientReport, type CpuSnap
 
 /** A transport variant of the bench. */
 export interface Variant {
-  key: 'websocket' | 'udp' | 'udp-mtu';
+  key: 'websocket' | 'udp' | 'udp-mtu' | 'udp-clear' | 'udp-mtu-clear';
   label: string;
   transport: 'websocket' | 'native';
   udpPayloadSize?: number;
+  /** Native UDP sealed with AES-128-GCM (`udpEncryption`), as a relay with TLS does by default. */
+  udpEncryption?: boolean;
+  /** Meeting sizes run for this variant (default: every size of the pass). */
+  sizes?: readonly number[];
 }
 
 export const VARIANTS: readonly Variant[] = [
   { key: 'websocket', label: 'WebSocket', transport: 'websocket' },
-  { key: 'udp', label: 'UDP 60000 B', transport: 'native' },
-  { key: 'udp-mtu', label: 'UDP 1200 B (MTU-safe)', transport: 'native', udpPayloadSize: 1200 },
+  { key: 'udp', label: 'UDP 60000 B', transport: 'native', udpEncryption: true },
+  { key: 'udp-mtu', label: 'UDP 1200 B (MTU-safe)', transport: 'native', udpPayloadSize: 1200, udpEncryption: true },
+  // The cost of encryption: the same two without it, at the sizes where it shows.
+  { key: 'udp-clear', label: 'UDP 60000 B, not encrypted', transport: 'native', udpEncryption: false, sizes: [8, 16] },
+  { key: 'udp-mtu-clear', label: 'UDP 1200 B (MTU-safe), not encrypted', transport: 'native', udpPayloadSize: 1200, udpEncryption: false, sizes: [8, 16] },
 ];
 
 export interface Settings {
@@ -188,7 +195,7 @@ export async function runConfig(variant: Variant, n: number, s: Settings, log: (
 }
 
 async function measure(variant: Variant, n: number, procs: number, s: Settings, children: Child[], log: (line: string) => void): Promise<ConfigResult> {
-  const relay = new Child('relay', 'relay-process.ts', {});
+  const relay = new Child('relay', 'relay-process.ts', { BENCH_UDP_ENCRYPTION: variant.udpEncryption ? '1' : '0' });
   children.push(relay);
   const ready = await relay.waitFor('ready', 20_000);
   const url = `http://127.0.0.1:${ready.port}`;

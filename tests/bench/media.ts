@@ -357,7 +357,8 @@ async function openWindow(browser: TestBrowser, url: string): Promise<Page> {
   for (let i = 0; i < 3; i++) {
     try {
       const response = await page.goto(url, { waitUntil: 'load' });
-      if (page.url() === url && response?.ok()) return page;
+      // 304: the page came from the browser's cache, revalidated (the relay sends ETags): loaded all the same.
+      if (page.url() === url && response && (response.ok() || response.status() === 304)) return page;
       why = `${page.url()} (HTTP ${response?.status() ?? 'none'}): ${String(await page.evaluate('document.body?.innerText ?? ""')).slice(0, 120)}`;
     } catch (error) {
       why = error instanceof Error ? error.message : String(error);

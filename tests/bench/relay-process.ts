@@ -19,7 +19,11 @@ import { MediaOffset } from '../../sdk/protocol/index.js';
 import { clock, onParent, toParent, type RelayFrameTimes, type RelayReport, type Window } from './common.js';
 
 // Every client of the bench comes from 127.0.0.1: lift the per-address connection cap.
-const relay = new Relay({ host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', serveDemo: false, maxConnectionsPerAddress: 10_000 });
+// Without TLS, UDP is sealed only when asked (BENCH_UDP_ENCRYPTION=1), as a relay with TLS seals it by default.
+const relay = new Relay({
+  host: '127.0.0.1', port: 0, tcpPort: 0, udpPort: 0, tls: 'off', serveDemo: false, maxConnectionsPerAddress: 10_000,
+  udpEncryption: process.env.BENCH_UDP_ENCRYPTION === '1',
+});
 
 let window: Window | undefined;
 const ingress: number[] = [];

@@ -167,7 +167,9 @@ export function renderReport(results: ConfigResult[], s: Settings, m: MachineInf
   L.push(`  frame) of ${s.frameBytes} random bytes per frame at ${s.fps} fps and subscribes to every other track: all to all, N × (N − 1) streams.`);
   L.push(`  Publishers are spread evenly over the ${f1(1000 / s.fps)} ms frame period (unsynchronised cameras). No audio.`);
   L.push('* Transports: WebSocket; native TCP + UDP with the default 60000-byte datagrams (a 30 KB frame is one datagram);');
-  L.push(`  native UDP with \`udpPayloadSize: 1200\` (MTU-safe: ${Math.ceil(s.frameBytes / 1200)} datagrams per frame).`);
+  L.push(`  native UDP with \`udpPayloadSize: 1200\` (MTU-safe: ${Math.ceil(s.frameBytes / 1200)} datagrams per frame). The UDP rows are encrypted`);
+  L.push('  (AES-128-GCM, `udpEncryption: true`: every datagram sealed by the sender, opened by the relay, sealed again per subscriber');
+  L.push('  and opened by it), as with a relay that has TLS; the rows *not encrypted* are the same without it, to show its cost.');
   L.push('* Processes: the relay (`new Relay({ host: \'127.0.0.1\', port: 0, tcpPort: 0, udpPort: 0, tls: \'off\' })`) runs alone in');
   L.push('  tests/bench/relay-process.ts, so its CPU (`process.cpuUsage()`, all threads) and RSS (`process.memoryUsage.rss()`, max of');
   L.push('  samples every 250 ms; *idle* is right after `listen()` and includes the tsx TypeScript loader, ~25 MB over plain node)');

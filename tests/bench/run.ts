@@ -12,7 +12,8 @@
  *   BENCH_SECONDS        measurement window per configuration (default 5)
  *   BENCH_WARMUP         warm-up seconds before the window (default 1)
  *   BENCH_SIZES          meeting sizes, comma-separated (default 2,4,8,16)
- *   BENCH_TRANSPORTS     websocket,udp,udp-mtu (default all three)
+ *   BENCH_TRANSPORTS     websocket,udp,udp-mtu,udp-clear,udp-mtu-clear (default all; the UDP ones are encrypted,
+ *                        the -clear ones the same without encryption, at 8 and 16 people)
  *   BENCH_FRAME_BYTES    bytes per frame (default 30000)
  *   BENCH_FPS            frames per second per publisher (default 25)
  *   BENCH_CLIENT_PROCS   client processes (default 2)
@@ -135,7 +136,7 @@ const passes: Array<{ nice: number; cpus?: string; sizes: number[]; label: strin
 ];
 for (const pass of runRelay ? passes : []) {
   for (const variant of variants) {
-    for (const n of pass.sizes) {
+    for (const n of pass.sizes.filter((size) => !variant.sizes || variant.sizes.includes(size))) {
       const elapsedS = (Date.now() - t0) / 1000;
       if (elapsedS + estimateS > budgetS) {
         skipped.push(`${variant.label} N=${n}${pass.label}`);

@@ -148,7 +148,7 @@ test('forged, changed, replayed, reflected and clear datagrams on a sealed bindi
   // Ana's frames reach Mallory sealed: what the wire carries does not contain the picture.
   await until(() => udp.received.length > 3, 'Ana\'s frames at Mallory');
   const carried = udp.received[1]!;
-  assert.equal(carried[0], PacketType.Sealed);
+  assert.equal(carried[0], PacketType.SealedShared, 'media from the relay: its body encrypted once, its key sealed for Mallory');
   assert.equal(carried.indexOf(Buffer.from(pattern(30_000, 0).subarray(64, 96))), -1, 'no clear media bytes on the wire');
   const opened = seal.open(carried);
   assert.ok(Buffer.isBuffer(opened), 'Mallory opens what was sealed for her');

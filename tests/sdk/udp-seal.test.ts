@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PacketType, UDP_BIND_ACK, encodeUdpBind, randomToken } from '../../sdk/protocol/index.js';
 import {
-  REPLAY_WINDOW, ReplayWindow, SEAL_OVERHEAD, SEALED_BIND_BYTES, UdpSeal, newUdpKey, sealedBindToken,
+  REPLAY_WINDOW, ReplayWindow, SEAL_HEADER_BYTES, SEAL_OVERHEAD, SEAL_TAG_BYTES, SEALED_BIND_BYTES, UdpSeal, encryptBody, newUdpKey, sealedBindToken,
 } from '../../sdk/transport/udpSeal.js';
 import { pattern } from '../helpers.js';
 
@@ -17,7 +17,7 @@ test('a sealed datagram opens on the other side only, once, and hides its bytes'
   const media = pattern(3000, 5);
   media[0] = PacketType.Media;
   const sealed = joined(client.seal(media));
-  assert.equal(sealed.byteLength, media.byteLength + SEAL_OVERHEAD);
+  assert.equal(sealed.byteLength, media.byteLength + SEAL_HEADER_BYTES + SEAL_TAG_BYTES);
   assert.equal(sealed[0], PacketType.Sealed);
   assert.equal(sealed.indexOf(Buffer.from(media.subarray(100, 116))), -1, 'the plaintext does not appear in the datagram');
 
@@ -43,8 +43,40 @@ test('a sealed datagram opens on the other side only, once, and hides its bytes'
   // Another connection's key, a short datagram, and a clear media packet are all forgeries. (A sequence
   // number already seen is refused as a replay before its tag is looked at: a fresh receiver here.)
   assert.equal(new UdpSeal(key, 'relay').open(joined(new UdpSeal(newUdpKey(), 'client').seal(media))), 'forged');
-  assert.equal(relay.open(sealed.subarray(0, SEAL_OVERHEAD - 1)), 'forged');
+  assert.equal(relay.open(sealed.subarray(0, SEAL_HEADER_BYTES + SEAL_TAG_BYTES - 1)), 'forged');
   assert.equal(relay.open(media), 'forged');
+});
+
+test('a body encrypted once reaches each subscriber under its own key, and only unchanged', () => {
+  const keys = [newUdpKey(), newUdpKey()];
+  const relay = keys.map((k) => new UdpSeal(k, 'relay'));
+  const clients = keys.map((k) => new UdpSeal(k, 'client'));
+  const media = pattern(30_000, 9);
+  media[0] = PacketType.Media;
+  const shared = encryptBody(media);
+  assert.equal(shared.body.indexOf(Buffer.from(media.subarray(200, 232))), -1, 'the body is not the plaintext');
+  const pieces = relay.map((r) => r.sealShared(shared));
+  assert.equal(pieces[0]![2], shared.body, 'the body itself goes out, not a copy');
+  const datagrams = pieces.map(joined);
+  assert.equal(datagrams[0]!.byteLength, media.byteLength + SEAL_OVERHEAD);
+  assert.equal(datagrams[0]![0], PacketType.SealedShared);
+  datagrams.forEach((d, i) => assert.deepEqual(new Uint8Array(clients[i]!.open(d) as Buffer), media, `subscriber ${i} opens it`));
+  // Ben cannot open Ana's, nor can anyone pass off a changed body or key under Ana's tag.
+  const next = joined(relay[0]!.sealShared(shared));
+  assert.equal(new UdpSeal(keys[1]!, 'client').open(next), 'forged', 'sealed for another subscriber');
+  for (const at of [SEAL_HEADER_BYTES + 3, SEAL_OVERHEAD - SEAL_TAG_BYTES + 1000, next.byteLength - 2]) {
+    const changed = Buffer.from(next);
+    changed[at]! ^= 0x04;
+    assert.equal(clients[0]!.open(changed), 'forged', `byte ${at} changed`);
+  }
+  // A subscriber that knows a body's key (it was sent the body) cannot make another body pass: the tag is
+  // under the other subscriber's connection key, over the body.
+  const forgedBody = encryptBody(pattern(30_000, 10));
+  const swapped = Buffer.concat([next.subarray(0, SEAL_OVERHEAD - SEAL_TAG_BYTES), forgedBody.body, next.subarray(next.byteLength - SEAL_TAG_BYTES)]);
+  assert.equal(clients[0]!.open(swapped), 'forged', 'another body under the same tag');
+  assert.deepEqual(new UdpSeal(keys[0]!, 'client').open(next) instanceof Buffer, true, 'the genuine one still opens for a fresh receiver');
+  // The relay takes no shared-body datagram: only the relay sends them.
+  assert.equal(new UdpSeal(keys[0]!, 'relay').open(next), 'forged');
 });
 
 test('a sealed bind carries its token in the clear and a tag only the key holder makes', () => {
