@@ -106,7 +106,10 @@ describe('screen capture adapter', { timeout: 120_000 }, () => {
     assert.deepEqual([first.width, first.height], [1280, 720]);
     first.colours.forEach((c, i) => assert.ok(near(c, RGB[i]!), `quadrant ${i}: ${c} is ${QUADRANTS[i]}`));
 
-    // An unchanged screen is captured but not sent again (until the refresh).
+    // An unchanged screen is captured but not sent again (until the refresh). Counted from the first capture
+    // skipped: until then the screen may still have been settling (a capture that differs is sent).
+    const settled = share.source.stats.skipped;
+    await until(() => share.source.stats.skipped > settled, 'a capture of the unchanged screen to be skipped', 15_000);
     const skippedBefore = share.source.stats.skipped;
     const sentBefore = share.track.stats.framesSent;
     const waitStart = Date.now();
