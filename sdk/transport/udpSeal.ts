@@ -178,6 +178,8 @@ export class UdpSeal {
    */
   open(sealed: Uint8Array): Buffer | OpenRefusal {
     const shared = sealed[0] === PacketType.SealedShared;
+    // Shared bodies go from the relay to its clients only: the relay takes none, even one sealed with the key.
+    if (shared && this.#in !== DIRECTION.relay) return 'forged';
     if (sealed.byteLength < (shared ? SEAL_OVERHEAD : SEAL_HEADER_BYTES + SEAL_TAG_BYTES) || (!shared && sealed[0] !== PacketType.Sealed)
       || sealed[1] !== PROTOCOL_VERSION) return 'forged';
     const sequence = readU48(sealed, 2);

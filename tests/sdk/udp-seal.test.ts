@@ -75,8 +75,10 @@ test('a body encrypted once reaches each subscriber under its own key, and only 
   const swapped = Buffer.concat([next.subarray(0, SEAL_OVERHEAD - SEAL_TAG_BYTES), forgedBody.body, next.subarray(next.byteLength - SEAL_TAG_BYTES)]);
   assert.equal(clients[0]!.open(swapped), 'forged', 'another body under the same tag');
   assert.deepEqual(new UdpSeal(keys[0]!, 'client').open(next) instanceof Buffer, true, 'the genuine one still opens for a fresh receiver');
-  // The relay takes no shared-body datagram: only the relay sends them.
+  // The relay takes no shared-body datagram: only the relay sends them, so one even a client sealed with its own
+  // key is refused.
   assert.equal(new UdpSeal(keys[0]!, 'relay').open(next), 'forged');
+  assert.equal(new UdpSeal(keys[0]!, 'relay').open(joined(new UdpSeal(keys[0]!, 'client').sealShared(encryptBody(media)))), 'forged');
 });
 
 test('a sealed bind carries its token in the clear and a tag only the key holder makes', () => {
