@@ -66,7 +66,7 @@ export type Step =
   | { t: 'bind'; from: End }
   /**
    * `encryptBody(data + pad)` once, then `sealShared` by each relay end of `from` (`0x06` goes relay →
-   * client only: a client end there is skipped, so the target takes no side on a `0x06` a client made).
+   * client only: a client end there is skipped; a relay end refuses any `0x06` as forged).
    */
   | { t: 'shared'; from: End[]; data: Uint8Array; pad: number }
   /**
@@ -363,7 +363,9 @@ function checkConversation(input: Extract<SealInput, { mode: 'seal' }>): string 
     const isBind = via === 'bind';
     const shape = isBind ? bytes.byteLength === BIND && bytes[0] === 0x03
       : (bytes[0] === 0x05 && bytes.byteLength >= HEADER + TAG) || (bytes[0] === 0x06 && bytes.byteLength >= SHARED_MIN);
-    if (!shape || bytes[1] !== 0x01) {
+    // A relay end (b, xb) takes no 0x06 at all: those go relay → client only (docs/protocol.md §6.1).
+    const relayEnd = to === 'b' || to === 'xb';
+    if (!shape || bytes[1] !== 0x01 || (!isBind && relayEnd && bytes[0] === 0x06)) {
       want = { kind: 'forged' };
     } else {
       const seq = u48(bytes, isBind ? 18 : 2);
