@@ -1,15 +1,33 @@
 /**
  * One meeting: its participants, their tracks and the chat log (kept in the relay's store). Forwards
- * media among its peers only.
+ * media among its participants only.
  * @module
  */
 import { ErrorCode, RelayError } from '../sdk/errors.js';
 import {
-  AUDIO_CODECS, fragmentPacket, isVideoKind, randomId, type ChatMessageInfo, type ClientMessageOf, type RelayMessage,
+  codecFitsKind, fragmentPacket, isVideoKind, randomId, type ChatMessageInfo, type ClientMessageOf, type Codec,
+  type RelayMessage, type TrackKind,
 } from '../sdk/protocol/index.js';
-import { trackInfo, type ForwardedFrame, type Peer, type RelayTrack } from './Peer.js';
+import type { ForwardedFrame, TransitBaseline } from './Connection.js';
+import { trackInfo, type Participant } from './Participant.js';
 import type { Store } from './store/Store.js';
 import { encryptBody, type SharedBody } from '../sdk/transport/udpSeal.js';
+
+/** A track published in a meeting. */
+export interface RelayTrack {
+  readonly id: string;
+  /** The publisher. */
+  readonly owner: Participant;
+  readonly kind: TrackKind;
+  codec: Codec;
+  muted: boolean;
+  /** When the last key-frame request went to the publisher (ms). */
+  lastKeyFrameRequest: number;
+  /** A request held back by the interval, sent when it is over. @internal */
+  keyFrameTimer?: ReturnType<typeof setTimeout> | undefined;
+  /** Video only: the smallest transit time (arrival − capture, µs) seen lately, the baseline for staleness. @internal */
+  transit?: TransitBaseline;
+}
 
 /** What a room needs from its relay. @internal */
 export interface RoomHost {
@@ -31,7 +49,7 @@ export interface RoomHost {
 export class Room {
   readonly id: string;
   readonly #host: RoomHost;
-  readonly #peers = new Map<string, Peer>();
+  readonly #participants = new Map<string, Participant>();
   #closed = false;
 
   /** @internal */
@@ -40,9 +58,9 @@ export class Room {
     this.#host = host;
   }
 
-  /** Participants by id. */
-  get peers(): ReadonlyMap<string, Peer> {
-    return this.#peers;
+  /** Participants by id, those held for a resume included. */
+  get participants(): ReadonlyMap<string, Participant> {
+    return this.#participants;
   }
 
   /** The chat history a late joiner gets (the last `chatHistory` messages, oldest first). */
@@ -51,157 +69,153 @@ export class Room {
   }
 
   /**
-   * Puts `peer` in the place of `old`, a participant held after its connection dropped: the others see
-   * no change; video publishers are asked for key frames for the returning subscriber.
+   * `participant`, held after its connection dropped, is back on a new connection: the others see no
+   * change; video publishers are asked for key frames for the returning subscriber.
    */
-  replace(old: Peer, peer: Peer): void {
-    if (this.#peers.get(old.id) !== old) return;
-    this.#peers.set(peer.id, peer);
-    for (const other of this.#peers.values()) {
-      if (other === peer) continue;
+  resumed(participant: Participant): void {
+    if (this.#participants.get(participant.id) !== participant) return;
+    for (const other of this.#participants.values()) {
+      if (other === participant) continue;
       for (const track of other.tracks.values()) {
-        if (isVideoKind(track.kind) && !peer.paused.has(track.id)) this.requestKeyFrame(track, true);
+        if (isVideoKind(track.kind) && !participant.paused.has(track.id)) this.requestKeyFrame(track, true);
       }
     }
   }
 
-  /** Adds a joined peer and tells the others; asks video publishers for a key frame for the newcomer. */
-  add(peer: Peer): void {
-    this.#peers.set(peer.id, peer);
-    this.broadcast({ type: 'participantJoined', participant: peer.info() }, peer);
-    for (const other of this.#peers.values()) {
+  /** Adds a joined participant and tells the others; asks video publishers for a key frame for the newcomer. */
+  add(participant: Participant): void {
+    this.#participants.set(participant.id, participant);
+    this.broadcast({ type: 'participantJoined', participant: participant.info() }, participant);
+    for (const other of this.#participants.values()) {
       for (const track of other.tracks.values()) if (isVideoKind(track.kind)) this.requestKeyFrame(track, true);
     }
   }
 
-  /** Removes a peer, unpublishing its tracks, and tells the others. */
-  remove(peer: Peer, reason: string): void {
-    if (this.#peers.get(peer.id) !== peer) return;
-    this.#peers.delete(peer.id);
-    for (const track of peer.tracks.values()) {
-      this.broadcast({ type: 'trackUnpublished', trackId: track.id, participantId: peer.id });
+  /** Removes a participant, unpublishing its tracks, and tells the others. */
+  remove(participant: Participant, reason: string): void {
+    if (this.#participants.get(participant.id) !== participant) return;
+    this.#participants.delete(participant.id);
+    for (const track of participant.tracks.values()) {
+      this.broadcast({ type: 'trackUnpublished', trackId: track.id, participantId: participant.id });
     }
-    for (const other of this.#peers.values()) for (const track of peer.tracks.values()) other.paused.delete(track.id);
-    peer.tracks.clear();
-    this.broadcast({ type: 'participantLeft', participantId: peer.id, reason });
-    if (this.#peers.size === 0) this.#host.roomEmpty(this);
+    for (const other of this.#participants.values()) for (const track of participant.tracks.values()) other.setPaused(track.id, false);
+    participant.clearTracks();
+    this.broadcast({ type: 'participantLeft', participantId: participant.id, reason });
+    if (this.#participants.size === 0) this.#host.roomEmpty(this);
   }
 
   /** Sends `message` to every participant except `except`. */
-  broadcast(message: RelayMessage, except?: Peer): void {
-    for (const peer of this.#peers.values()) if (peer !== except) peer.send(message);
+  broadcast(message: RelayMessage, except?: Participant): void {
+    for (const participant of this.#participants.values()) if (participant !== except) participant.send(message);
   }
 
   /** Handles `publish`: announces the track to everyone else first, then acks the publisher. */
-  publish(peer: Peer, message: ClientMessageOf<'publish'>): void {
-    const audioCodec = AUDIO_CODECS.has(message.codec);
-    if (isVideoKind(message.kind) === audioCodec) {
-      peer.sendError(new RelayError(ErrorCode.InvalidMessage, `a ${message.kind} track cannot carry ${message.codec}`),
+  publish(participant: Participant, message: ClientMessageOf<'publish'>): void {
+    if (!codecFitsKind(message.codec, message.kind)) {
+      participant.sendError(new RelayError(ErrorCode.InvalidMessage, `a ${message.kind} track cannot carry ${message.codec}`),
         { requestId: message.requestId });
       return;
     }
-    if (peer.tracks.size >= this.#host.maxTracksPerParticipant) {
-      peer.sendError(new RelayError(ErrorCode.TrackLimit, `at most ${this.#host.maxTracksPerParticipant} tracks per participant`),
+    if (participant.tracks.size >= this.#host.maxTracksPerParticipant) {
+      participant.sendError(new RelayError(ErrorCode.TrackLimit, `at most ${this.#host.maxTracksPerParticipant} tracks per participant`),
         { requestId: message.requestId });
       return;
     }
     const track: RelayTrack = {
-      id: randomId(), owner: peer, kind: message.kind, codec: message.codec, muted: message.muted ?? false, lastKeyFrameRequest: 0,
+      id: randomId(), owner: participant, kind: message.kind, codec: message.codec, muted: message.muted ?? false, lastKeyFrameRequest: 0,
     };
-    peer.tracks.set(track.id, track);
+    participant.addTrack(track);
     const info = trackInfo(track);
     // Announce before the publisher can send a frame, so no subscriber sees media of an unknown track.
-    this.broadcast({ type: 'trackPublished', track: info }, peer);
-    peer.send({ type: 'published', requestId: message.requestId, track: info });
+    this.broadcast({ type: 'trackPublished', track: info }, participant);
+    participant.send({ type: 'published', requestId: message.requestId, track: info });
   }
 
   /** Handles `unpublish`. */
-  unpublish(peer: Peer, trackId: string): void {
-    if (!peer.tracks.delete(trackId)) {
-      peer.sendError(new RelayError(ErrorCode.UnknownTrack, `track ${trackId} is not yours`));
+  unpublish(participant: Participant, trackId: string): void {
+    if (!participant.removeTrack(trackId)) {
+      participant.sendError(new RelayError(ErrorCode.UnknownTrack, `track ${trackId} is not yours`));
       return;
     }
-    for (const other of this.#peers.values()) other.paused.delete(trackId);
-    this.broadcast({ type: 'trackUnpublished', trackId, participantId: peer.id });
+    for (const other of this.#participants.values()) other.setPaused(trackId, false);
+    this.broadcast({ type: 'trackUnpublished', trackId, participantId: participant.id });
   }
 
   /** Handles `mute`: the relay stops forwarding a muted track and tells everyone (the publisher included). */
-  mute(peer: Peer, trackId: string, muted: boolean): void {
-    const track = peer.tracks.get(trackId);
+  mute(participant: Participant, trackId: string, muted: boolean): void {
+    const track = participant.tracks.get(trackId);
     if (!track) {
-      peer.sendError(new RelayError(ErrorCode.UnknownTrack, `track ${trackId} is not yours`));
+      participant.sendError(new RelayError(ErrorCode.UnknownTrack, `track ${trackId} is not yours`));
       return;
     }
     if (track.muted === muted) return;
     track.muted = muted;
-    this.broadcast({ type: 'trackMuted', trackId, participantId: peer.id, muted });
+    this.broadcast({ type: 'trackMuted', trackId, participantId: participant.id, muted });
     if (!muted && isVideoKind(track.kind)) this.requestKeyFrame(track, true);
   }
 
   /** Handles `chat`: id and timestamp from the relay, fan-out to all (sender included), ack to the sender. */
-  chat(peer: Peer, message: ClientMessageOf<'chat'>): void {
+  chat(participant: Participant, message: ClientMessageOf<'chat'>): void {
     const requestId = `chat:${message.seq}`;
     if (message.text.length > this.#host.maxChatChars) {
-      peer.sendError(new RelayError(ErrorCode.TooLarge, `chat message of ${message.text.length} characters exceeds ${this.#host.maxChatChars}`),
+      participant.sendError(new RelayError(ErrorCode.TooLarge, `chat message of ${message.text.length} characters exceeds ${this.#host.maxChatChars}`),
         { requestId });
       return;
     }
-    if (message.seq > peer.lastChatSeq && !peer.allowChat()) {
-      peer.sendError(new RelayError(ErrorCode.RateLimited,
+    if (message.seq > participant.lastChatSeq && !participant.allowChat()) {
+      participant.sendError(new RelayError(ErrorCode.RateLimited,
         `more than ${this.#host.maxChatPerSecond} chat messages per second; send it again in a moment`), { requestId });
       return;
     }
-    if (message.seq <= peer.lastChatSeq) {
+    if (message.seq <= participant.lastChatSeq) {
       // A resend of something already delivered: ack again, deliver nothing twice. A sequence never
       // delivered (it was refused) is refused again, so the sender's promise always settles.
-      const id = peer.chatAcks.get(message.seq) ?? this.#host.store?.chatId(this.id, peer.id, message.seq);
-      if (id) peer.send({ type: 'chatAck', seq: message.seq, id });
+      const id = participant.recentChatId(message.seq) ?? this.#host.store?.chatId(this.id, participant.id, message.seq);
+      if (id) participant.send({ type: 'chatAck', seq: message.seq, id });
       else {
-        peer.sendError(new RelayError(ErrorCode.InvalidMessage,
-          `chat sequence ${message.seq} is not after ${peer.lastChatSeq} and was not delivered: send it with a new sequence`), { requestId });
+        participant.sendError(new RelayError(ErrorCode.InvalidMessage,
+          `chat sequence ${message.seq} is not after ${participant.lastChatSeq} and was not delivered: send it with a new sequence`), { requestId });
       }
       return;
     }
-    peer.lastChatSeq = message.seq;
-    const chat: ChatMessageInfo = { id: randomId(), from: peer.id, name: peer.name, text: message.text, ts: Date.now(), seq: message.seq };
-    peer.chatAcks.set(message.seq, chat.id);
-    if (peer.chatAcks.size > 256) peer.chatAcks.delete(peer.chatAcks.keys().next().value as number);
+    const chat: ChatMessageInfo = { id: randomId(), from: participant.id, name: participant.name, text: message.text, ts: Date.now(), seq: message.seq };
+    participant.chatDelivered(message.seq, chat.id);
     this.#host.store?.addChat(this.id, chat);
     this.broadcast({ type: 'chat', message: chat });
-    peer.send({ type: 'chatAck', seq: message.seq, id: chat.id });
+    participant.send({ type: 'chatAck', seq: message.seq, id: chat.id });
   }
 
   /** Handles a subscriber's `keyFrameRequest` (rate-limited per track). */
-  keyFrameRequest(peer: Peer, trackId: string): void {
+  keyFrameRequest(participant: Participant, trackId: string): void {
     const track = this.#track(trackId);
-    if (!track) peer.sendError(new RelayError(ErrorCode.UnknownTrack, `no track ${trackId} in this meeting`));
-    else if (track.owner !== peer) this.requestKeyFrame(track);
+    if (!track) participant.sendError(new RelayError(ErrorCode.UnknownTrack, `no track ${trackId} in this meeting`));
+    else if (track.owner !== participant) this.requestKeyFrame(track);
   }
 
   /**
-   * Handles `subscription`: `peer` stops (or starts again) receiving someone else's track. Resuming a video
+   * Handles `subscription`: `participant` stops (or starts again) receiving someone else's track. Resuming a video
    * track asks its publisher for a key frame (rate-limited like a `keyFrameRequest`), so the subscriber can
    * decode again; the subscriber's own key-frame requests cover a request the limit swallowed.
    */
-  subscription(peer: Peer, trackId: string, paused: boolean): void {
+  subscription(participant: Participant, trackId: string, paused: boolean): void {
     const track = this.#track(trackId);
-    if (!track || track.owner === peer) {
-      peer.sendError(new RelayError(ErrorCode.UnknownTrack, track ? `track ${trackId} is your own` : `no track ${trackId} in this meeting`));
+    if (!track || track.owner === participant) {
+      participant.sendError(new RelayError(ErrorCode.UnknownTrack, track ? `track ${trackId} is your own` : `no track ${trackId} in this meeting`));
       return;
     }
     if (paused) {
-      peer.paused.add(trackId);
+      participant.setPaused(trackId, true);
       return;
     }
-    if (!peer.paused.delete(trackId) || !isVideoKind(track.kind)) return;
+    if (!participant.setPaused(trackId, false) || !isVideoKind(track.kind)) return;
     // What comes before the next key frame could not be decoded: the relay holds it back.
-    peer.waitForKeyFrame(trackId);
+    participant.connection?.waitForKeyFrame(trackId);
     this.requestKeyFrame(track);
   }
 
   /** The track `trackId` of anyone in the meeting. */
   #track(trackId: string): RelayTrack | undefined {
-    for (const other of this.#peers.values()) {
+    for (const other of this.#participants.values()) {
       const track = other.tracks.get(trackId);
       if (track) return track;
     }
@@ -219,7 +233,7 @@ export class Room {
       track.keyFrameTimer ??= setTimeout(() => {
         track.keyFrameTimer = undefined;
         // Still published, by someone still here.
-        if (!this.#closed && this.#peers.get(track.owner.id) === track.owner && track.owner.tracks.get(track.id) === track) {
+        if (!this.#closed && this.#participants.get(track.owner.id) === track.owner && track.owner.tracks.get(track.id) === track) {
           this.requestKeyFrame(track);
         }
       }, wait);
@@ -233,7 +247,7 @@ export class Room {
   }
 
   /** Forwards one whole frame (sender already stamped) to every other participant. */
-  forward(from: Peer, track: RelayTrack, bytes: Uint8Array, keyFrame: boolean, timestamp: number): void {
+  forward(from: Participant, track: RelayTrack, bytes: Uint8Array, keyFrame: boolean, timestamp: number): void {
     let bySize: Map<number, Uint8Array[]> | undefined;
     let sealedBySize: Map<number, SharedBody[]> | undefined;
     const frame: ForwardedFrame = {
@@ -251,16 +265,16 @@ export class Room {
         return list;
       },
     };
-    for (const peer of this.#peers.values()) if (peer !== from && !peer.paused.has(track.id)) peer.sendMedia(frame);
+    for (const participant of this.#participants.values()) if (participant !== from && !participant.paused.has(track.id)) participant.sendMedia(frame);
   }
 
-  /** Closes every peer (relay shutdown). */
+  /** Tells every participant the relay is shutting down and closes their connections. */
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const peer of [...this.#peers.values()]) {
-      peer.send({ type: 'error', code: ErrorCode.Shutdown, message: reason, fatal: true });
-      peer.close('goingAway', ErrorCode.Shutdown);
+    for (const participant of [...this.#participants.values()]) {
+      participant.send({ type: 'error', code: ErrorCode.Shutdown, message: reason, fatal: true });
+      participant.connection?.close('goingAway', ErrorCode.Shutdown);
     }
   }
 }

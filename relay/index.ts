@@ -15,7 +15,8 @@ export {
   Relay, type RelayOptions, type RelayAddresses, type RelayEvents, type RelayInfo, type RelayStats, type RelayLog, type LogFields,
 } from './Relay.js';
 export type { AttemptLimits } from './AttemptLimiter.js';
-export { Room } from './Room.js';
-export { Peer, type PeerStats, type RelayTrack } from './Peer.js';
+export type { Room, RelayTrack } from './Room.js';
+export type { Participant, ParticipantStats, ParticipantEvents } from './Participant.js';
+export type { Connection, ConnectionStats } from './Connection.js';
 export { DEFAULT_LIMITS, type Limits } from '../sdk/protocol/index.js';
 export * from './capture/index.js';

@@ -1,6 +1,6 @@
 /**
  * A link is one client connection as the relay sees it: WebSocket or native TCP. Both carry text
- * (JSON control) and binary (packets) messages, so {@link Peer} handles them alike.
+ * (JSON control) and binary (packets) messages, so a `Connection` handles them alike.
  * @module
  * @internal
  */

@@ -534,7 +534,7 @@ async function runPhase(browser: TestBrowser, relay: TestRelay, bundle: string, 
     const offB = await pageOffset(b);
     const relayCounters = () => {
       const c = { framesIn: 0, framesOut: 0, videoDropped: 0, staleDropped: 0 };
-      for (const peer of relay.relay.rooms.get(meeting)?.peers.values() ?? []) {
+      for (const peer of relay.relay.rooms.get(meeting)?.participants.values() ?? []) {
         c.framesIn += peer.stats.framesIn;
         c.framesOut += peer.stats.framesOut;
         c.videoDropped += peer.stats.videoDropped;

@@ -3,7 +3,7 @@
  * clients. Started by run.ts with `node --import tsx tests/bench/relay-process.ts` and an IPC channel;
  * it can also run by hand (it prints its ports on stdout and runs until killed).
  *
- * Instrumentation (no change to the relay's code): `Room.prototype.forward` and `Peer.prototype.sendMedia`
+ * Instrumentation (no change to the relay's code): `Room.prototype.forward` and `Connection.prototype.sendMedia`
  * are wrapped to take timestamps on the shared bench clock, so the relay's own share of the latency is
  * measured where it happens:
  *  - ingress  = capture time → the relay holds the whole frame and starts the fan-out;
@@ -13,7 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Relay } from '../../relay/Relay.js';
-import { Peer, type ForwardedFrame } from '../../relay/Peer.js';
+import { Connection, type ForwardedFrame } from '../../relay/Connection.js';
+import type { ParticipantStats } from '../../relay/Participant.js';
 import { Room } from '../../relay/Room.js';
 import { MediaOffset } from '../../sdk/protocol/index.js';
 import { clock, onParent, toParent, type RelayFrameTimes, type RelayReport, type Window } from './common.js';
@@ -55,12 +56,12 @@ Room.prototype.forward = function forward(this: Room, from, track, bytes, keyFra
   fanout.push(clock() - start);
 };
 
-const originalSendMedia = Peer.prototype.sendMedia;
-Peer.prototype.sendMedia = function sendMedia(this: Peer, frame: ForwardedFrame) {
-  const before = this.stats.framesOut;
-  originalSendMedia.call(this, frame);
+const originalSendMedia = Connection.prototype.sendMedia;
+Connection.prototype.sendMedia = function sendMedia(this: Connection, frame: ForwardedFrame, stats: ParticipantStats) {
+  const before = stats.framesOut;
+  originalSendMedia.call(this, frame, stats);
   const w = window;
-  if (!w || this.stats.framesOut === before || frame.timestamp < w.windowStart || frame.timestamp >= w.windowEnd) return;
+  if (!w || stats.framesOut === before || frame.timestamp < w.windowStart || frame.timestamp >= w.windowEnd) return;
   const now = clock();
   handoff.push(now - frame.timestamp);
   current?.handoffs.push(now);
@@ -99,7 +100,7 @@ function snapshot(): Snapshot {
     udpSendErrors: relay.stats.udpSendErrors, udpUnbound: relay.stats.udpUnbound, peers: 0,
   };
   for (const room of relay.rooms.values()) {
-    for (const peer of room.peers.values()) {
+    for (const peer of room.participants.values()) {
       s.peers++;
       s.framesIn += peer.stats.framesIn;
       s.framesOut += peer.stats.framesOut;
@@ -113,10 +114,10 @@ function udpPeers(): { udpBoundPeers: number; udpPayloadSizes: number[] } {
   let udpBoundPeers = 0;
   const sizes = new Set<number>();
   for (const room of relay.rooms.values()) {
-    for (const peer of room.peers.values()) {
-      if (peer.udp) {
+    for (const peer of room.participants.values()) {
+      if (peer.connection?.udp?.address) {
         udpBoundPeers++;
-        sizes.add(peer.udpPayloadSize);
+        sizes.add(peer.connection!.udp!.payloadSize);
       }
     }
   }

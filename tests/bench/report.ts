@@ -190,7 +190,7 @@ export function renderReport(results: ConfigResult[], s: Settings, m: MachineInf
   L.push('  (WebSocket/TCP write or UDP sends) − the moment the sender\'s `LocalTrack.send()` returned, i.e. once the bytes were in the');
   L.push('  kernel. It covers the loopback hop into the relay, the relay waiting for a CPU, its event-loop queue, reassembly (UDP 1200)');
   L.push('  and the subscriber\'s place in the fan-out loop; not the hop out to the subscriber nor the subscriber\'s processing (both in');
-  L.push('  E2E). The relay side is timed inside the relay process by wrapping `Room.prototype.forward` and `Peer.prototype.sendMedia`');
+  L.push('  E2E). The relay side is timed inside the relay process by wrapping `Room.prototype.forward` and `Connection.prototype.sendMedia`');
   L.push('  (the relay\'s code is not changed); frames are matched by track id and sequence number. In the details: *send cost* (capture →');
   L.push('  `send()` returned), *ingress* (capture → fan-out starts), *fan-out* (one forward loop), and E2E p99 minus the N = 2 E2E p99.');
   L.push('* **Sender drops**: Σ `LocalTrack.stats.framesDropped` (send queue over 1 MiB). **Relay drops**: Σ `peer.stats.videoDropped`');

@@ -184,7 +184,7 @@ describe('the demo pages: <lan-meeting> in three browsers, and the separate elem
         if (pill) w.notices.push(pill.textContent ?? '');
       }).observe(m.shadowRoot!, { subtree: true, childList: true, characterData: true });
     });
-    relay.relay.rooms.get('E2E')!.peers.get(ids[1]!)!.link.destroy();
+    relay.relay.rooms.get('E2E')!.participants.get(ids[1]!)!.connection!.link.destroy();
     await until(async () => (await ben.evaluate(() => (window as unknown as { notices: string[] }).notices)).length > 0,
       'Ben\'s header shows the reconnecting notice', 5000);
     assert.match((await ben.evaluate(() => (window as unknown as { notices: string[] }).notices))[0]!, /reconnecting/);

@@ -229,7 +229,7 @@ describe('browser media through the relay', { timeout: 120_000 }, () => {
       return { id: t.id, paused: t.paused };
     }, aId);
     const { id: trackId } = await trackOf(b);
-    const peer = () => relay.relay.rooms.get('Unseen')!.peers.get(bId)!;
+    const peer = () => relay.relay.rooms.get('Unseen')!.participants.get(bId)!;
 
     // Detach the canvas (a tile scrolled away): the track pauses, the relay stops sending it to Ben.
     await b.evaluate((id) => {
@@ -273,7 +273,7 @@ describe('browser media through the relay', { timeout: 120_000 }, () => {
     const bId = await joinBare(b, 'Ben');
     const cId = await joinBare(c, 'Cy', false);
     const trackId = await a.evaluate(() => (window as unknown as { local: { camera: { id: string } } }).local.camera.id);
-    const peers = relay.relay.rooms.get('Never')!.peers;
+    const peers = relay.relay.rooms.get('Never')!.participants;
     await until(() => peers.get(bId)!.paused.has(trackId), 'Ben, who shows nothing, has Ana\'s camera paused', 5000);
     await until(async () => (await framesOf(c, aId, 'camera')) > 10, 'Cy (pauseUnseenVideo: false) gets the frames unattached', 10_000);
     assert.equal(peers.get(cId)!.paused.size, 0, 'Cy paused nothing');

@@ -47,7 +47,7 @@ test('a wrong or missing passcode is refused with LAN_ERR_BAD_PASSCODE on both t
   assert.equal(ana.state, 'connected');
   assert.equal(cy.state, 'connected');
   assert.ok(cy.participants.has(ana.local.id));
-  assert.equal(relay.rooms.get('Locked')?.peers.size, 2);
+  assert.equal(relay.rooms.get('Locked')?.participants.size, 2);
   const info = await (await fetch(`${url}/.well-known/lanconf`)).json() as { passcode: boolean };
   assert.equal(info.passcode, true);
 });

@@ -546,7 +546,7 @@ test('the certificate\'s own fingerprint pins a relay started with { cert, key }
   sessions.push(await join(https, 'Ready', 'Ana', { tls: { fingerprint } }));
   sessions.push(await join(https, 'Ready', 'Cy', { transport: 'native', tls: { fingerprint } }));
   await until(() => sessions.every((s) => s.participants.size === 1), 'both joined and see each other');
-  assert.equal(relay.rooms.get('Ready')?.peers.size, 2);
+  assert.equal(relay.rooms.get('Ready')?.participants.size, 2);
 });
 
 test('a pinned CA fingerprint keeps joining over WSS and TLS + UDP after the relay restarts with a certificate issued again for new names', { timeout: 30_000 }, async (t) => {

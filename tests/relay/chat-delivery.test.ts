@@ -32,7 +32,7 @@ test('messages sent while the connection is cut are resent on reconnect; the rel
       sends.push(ana.chat.send(`message ${i}`));
       // Cut the connection from the relay's side in the middle of the burst: some messages reached the
       // relay (acked or not), some were still in the client's socket, some are sent while reconnecting.
-      if (i === 4) relay.relay.rooms.get(meeting)!.peers.get(ana.local.id)!.link.destroy();
+      if (i === 4) relay.relay.rooms.get(meeting)!.participants.get(ana.local.id)!.connection!.link.destroy();
     }
     const acked = await withTimeout(Promise.all(sends), 20_000, 'every message acknowledged');
     assert.deepEqual(acked.map((m) => m.text), Array.from({ length: 10 }, (_, i) => `message ${i}`));

@@ -410,7 +410,7 @@ test('a client that never reads its downloads costs the relay no CPU: downloads 
     else a.raw.socket.pause();
     for (let n = 0; n < 8; n++) await a.send({ type: 'fileDownload', requestId: `d${n}`, fileId: shared.id, offset: 0 });
   }
-  const backlog = (a: Attacker) => relay.relay.rooms.get(meeting)?.peers.get(a.id)?.link.bufferedAmount ?? 0;
+  const backlog = (a: Attacker) => relay.relay.rooms.get(meeting)?.participants.get(a.id)?.connection!.link.bufferedAmount ?? 0;
   await until(() => stalled.every((a) => backlog(a) > 2 * MiB), () => `every sleeper has over 2 MiB queued: ${stalled.map(backlog).join(', ')}`, 15_000);
   assert.equal(relay.relay.fileTransfers.downloads, 64);
   await sleep(500);

@@ -56,9 +56,9 @@ function offeredTo(session: Session, id: string): Promise<void> {
 
 /** Drops a participant's connection from the relay's side (as a network cut would). */
 function cut(relay: TestRelay, meeting: string, participantId: string): void {
-  const peer = relay.relay.rooms.get(meeting)?.peers.get(participantId);
+  const peer = relay.relay.rooms.get(meeting)?.participants.get(participantId);
   assert.ok(peer, `participant ${participantId} is in ${meeting}`);
-  peer.link.destroy();
+  peer.connection!.link.destroy();
 }
 
 function logOf(lines: string[]): RelayLog {

@@ -150,7 +150,7 @@ test('TCP garbage: an HTTP request or random bytes on the native port get an err
   liar.socket.write(encodeTextFrame(joinMessage('GarbageTcp', 'Liar', 'websocket')));
   assert.equal((await liar.next('error')).code, 'LAN_ERR_INVALID_MESSAGE');
   await liar.waitClosed();
-  assert.equal(s.relay.rooms.get('GarbageTcp')!.peers.size, 2);
+  assert.equal(s.relay.rooms.get('GarbageTcp')!.participants.size, 2);
   await stillServes(s, 'bad frames on TCP');
 });
 

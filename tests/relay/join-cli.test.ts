@@ -33,7 +33,7 @@ test('join: presence and chat both ways, a new session after the relay restarts,
   // The kiosk shows no video and, without --speaker, plays no audio: it asks the relay for neither, whether
   // the track was there when it joined (the microphone) or came after (the camera).
   const camera = await ana.publish({ kind: 'camera', codec: 'jpeg' });
-  const kioskPeer = () => relay.relay.rooms.get('Room 1')!.peers.get(kioskId)!;
+  const kioskPeer = () => relay.relay.rooms.get('Room 1')!.participants.get(kioskId)!;
   await until(() => kioskPeer().paused.has(mic.id) && kioskPeer().paused.has(camera.id), 'the kiosk paused the tracks it does not use', 10_000);
   await camera.unpublish();
   await mic.unpublish();

@@ -36,7 +36,7 @@ test('a raw client that joins then goes silent is cut after peerTimeoutMs, held 
     assert.equal(typeof left.reason, 'string');
     assert.equal(o.closed, false, 'an observer that keeps pinging stays');
   }
-  assert.equal(relay.rooms.get('Live')?.peers.size, 2);
+  assert.equal(relay.rooms.get('Live')?.participants.size, 2);
 });
 
 test('an SDK session is not removed by a relay with peerTimeoutMs 1500: its pings keep it alive', { timeout: 15_000 }, async (t) => {
@@ -53,7 +53,7 @@ test('an SDK session is not removed by a relay with peerTimeoutMs 1500: its ping
   for (const s of sessions) s.on('disconnected', (error) => gone.push(`${s.local.name}: ${error?.code ?? 'no reason given'}`));
   await sleep(3500);
   assert.deepEqual(gone, [], 'idle but healthy sessions stay connected');
-  assert.equal(relay.rooms.get('Idle')?.peers.size, 2);
+  assert.equal(relay.rooms.get('Idle')?.participants.size, 2);
 });
 
 test('when the relay ends a session with a fatal error, disconnected carries that error; after a timeout the session resumes instead', { timeout: 20_000 }, async (t) => {
@@ -68,7 +68,7 @@ test('when the relay ends a session with a fatal error, disconnected carries tha
     const s = await join(url, 'Fatal', `Victim ${transport}`, { transport });
     sessions.push(s);
     const disconnected = s.waitFor('disconnected', { timeoutMs: 3000 });
-    relay.rooms.get('Fatal')!.peers.get(s.local.id)!.sendError(new RelayError('LAN_ERR_INVALID_MESSAGE', 'too many invalid messages'), { fatal: true });
+    relay.rooms.get('Fatal')!.participants.get(s.local.id)!.sendError(new RelayError('LAN_ERR_INVALID_MESSAGE', 'too many invalid messages'), { fatal: true });
     const [error] = await disconnected;
     assert.equal(s.state, 'closed');
     reasons[transport] = error?.code;
@@ -81,10 +81,10 @@ test('when the relay ends a session with a fatal error, disconnected carries tha
     const states: string[] = [];
     s.on('stateChanged', (state) => states.push(state));
     const id = s.local.id;
-    relay.rooms.get('Fatal')!.peers.get(id)!.sendError(new RelayError('LAN_ERR_TIMEOUT', 'nothing heard'), { fatal: true });
+    relay.rooms.get('Fatal')!.participants.get(id)!.sendError(new RelayError('LAN_ERR_TIMEOUT', 'nothing heard'), { fatal: true });
     await until(() => states.join() === 'reconnecting,connected', () => `reconnecting then connected (${states.join()})`, 5000);
     assert.equal(s.local.id, id);
-    assert.equal(relay.rooms.get('Fatal')!.peers.get(id)?.closed, false, 'the relay holds the participant on the new connection');
+    assert.equal(relay.rooms.get('Fatal')!.participants.get(id)?.connection?.closed, false, 'the relay holds the participant on the new connection');
   }
 });
 
@@ -111,7 +111,7 @@ test('a connection that does not join within joinTimeoutMs is closed, on WebSock
   // The joined session is not affected by the join timeout.
   await sleep(600);
   assert.equal(steady.state, 'connected');
-  await until(() => relay.rooms.get('JoinTimeout')?.peers.size === 1, 'the steady session is still in');
+  await until(() => relay.rooms.get('JoinTimeout')?.participants.size === 1, 'the steady session is still in');
   const sent = await steady.chat.send('still here');
   assert.equal(sent.text, 'still here');
 });

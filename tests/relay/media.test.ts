@@ -22,12 +22,12 @@ test('30 KB and 300 KB frames arrive byte-identical at every other participant o
   await until(() => sessions.every((s) => s.participants.size === 3), 'everyone sees everyone');
 
   // The native ones really use UDP, each with its own datagram size.
-  const peers = relay.rooms.get('Media')!.peers;
-  assert.ok(peers.get(cy.local.id)!.udp, 'Cy is bound on UDP');
-  assert.ok(peers.get(dee.local.id)!.udp, 'Dee is bound on UDP');
-  assert.equal(peers.get(cy.local.id)!.udpPayloadSize, 60000);
-  assert.equal(peers.get(dee.local.id)!.udpPayloadSize, 1200);
-  assert.equal(peers.get(ana.local.id)!.udp, undefined);
+  const peers = relay.rooms.get('Media')!.participants;
+  assert.ok(peers.get(cy.local.id)!.connection?.udp?.address, 'Cy is bound on UDP');
+  assert.ok(peers.get(dee.local.id)!.connection?.udp?.address, 'Dee is bound on UDP');
+  assert.equal(peers.get(cy.local.id)!.connection?.udp?.payloadSize, 60000);
+  assert.equal(peers.get(dee.local.id)!.connection?.udp?.payloadSize, 1200);
+  assert.equal(peers.get(ana.local.id)!.connection?.udp?.address, undefined);
 
   // received.get(receiver).get(trackId) = frames in arrival order
   const received = new Map<Session, Map<string, RemoteFrame[]>>(sessions.map((s) => [s, new Map()]));
@@ -173,7 +173,7 @@ test('a muted track delivers trackMuted and no frames; unmute resumes; unpublish
   assert.equal(wsMuted, true);
   assert.equal(natMuted, true);
   assert.equal(ws.tracks.get(track.id)!.muted, true);
-  assert.equal(relay.rooms.get('Mute')!.peers.get(pub.local.id)!.tracks.get(track.id)!.muted, true);
+  assert.equal(relay.rooms.get('Mute')!.participants.get(pub.local.id)!.tracks.get(track.id)!.muted, true);
   for (let i = 0; i < 5; i++) assert.equal(track.send({ data: pattern(10_000, 10 + i) }), false, 'a muted track sends nothing');
 
   // The relay itself holds back frames of a muted track (a client that keeps sending anyway).

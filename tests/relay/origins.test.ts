@@ -39,7 +39,7 @@ test('--allow-origin: a listed page and the relay\'s own join, another page is r
     assert.deepEqual(await joinAs(wsUrl, evil), { status: 403 }, evil);
   }
   assert.equal(relay.stats.originsRefused, 5);
-  const pages = [...relay.rooms.get('Origins')!.peers.values()].filter((p) => p.name === 'Page').length;
+  const pages = [...relay.rooms.get('Origins')!.participants.values()].filter((p) => p.name === 'Page').length;
   assert.equal(pages, 4, 'the four allowed joins are in the meeting (held after their sockets closed), the five refused never were');
   await ben.chat.send('still here');
 });

@@ -48,7 +48,7 @@ test('three participants (two WebSocket, one native TCP+UDP) see each other join
   const ids = new Set(sessions.map((s) => s.local.id));
   assert.equal(ids.size, 3, 'participant ids are distinct');
   for (const id of ids) assert.match(id, /^[0-9a-f]{16}$/);
-  assert.equal(relay.rooms.get('Presence')?.peers.size, 3);
+  assert.equal(relay.rooms.get('Presence')?.participants.size, 3);
 
   // The native one leaves: both WebSocket participants are told, with the right participant.
   const anaSawLeft = ana.waitFor('participantLeft', { timeoutMs: 3000 });
@@ -60,7 +60,7 @@ test('three participants (two WebSocket, one native TCP+UDP) see each other join
   assert.equal(leftAtBen.id, cy.local.id);
   assert.deepEqual([...ana.participants.keys()], [ben.local.id]);
   assert.deepEqual([...ben.participants.keys()], [ana.local.id]);
-  await until(() => relay.rooms.get('Presence')?.peers.size === 2, 'the relay forgot the native participant');
+  await until(() => relay.rooms.get('Presence')?.participants.size === 2, 'the relay forgot the native participant');
 
   // A WebSocket one leaves: the other is told too.
   const anaSawBenLeave = ana.waitFor('participantLeft', { timeoutMs: 3000 });

@@ -25,7 +25,7 @@ test('a join with the resume token of a participant the relay still thinks conne
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(other.messages.filter((m) => m.type === 'participantLeft' || m.type === 'participantJoined').map((m) => m.type),
     [], 'Bo (who found Ana there) never saw her leave or join again');
-  assert.equal(relay.relay.rooms.get('Takeover')!.peers.size, 2);
+  assert.equal(relay.relay.rooms.get('Takeover')!.participants.size, 2);
 
   // A used token, or one for another meeting, joins as someone new.
   const { client: third, welcome: fresh } = await RawWs.join(relay.wsUrl, 'Elsewhere', 'Ana', { resume: (again as unknown as { resumeToken: string }).resumeToken });
@@ -48,7 +48,7 @@ test('a mute made while reconnecting reaches the others after the resume; a rese
   sessions.push(ana, bo);
   const track = await ana.publish({ kind: 'camera', codec: 'jpeg' });
   await until(() => bo.tracks.has(track.id), 'Bo sees the track');
-  relay.relay.rooms.get('Mute')!.peers.get(ana.local.id)!.link.destroy();
+  relay.relay.rooms.get('Mute')!.participants.get(ana.local.id)!.connection!.link.destroy();
   await until(() => ana.state === 'reconnecting', 'Ana reconnecting');
   await track.mute();
   await until(() => bo.tracks.get(track.id)?.muted === true, 'Bo sees the track muted after the resume', 10_000);
@@ -81,7 +81,7 @@ test('an upload whose answer is lost with the connection still resolves: the res
   const ana = await join(relay.url, 'Lost', 'Ana');
   const bo = await join(relay.url, 'Lost', 'Bo');
   sessions.push(ana, bo);
-  cutNow = () => relay.relay.rooms.get('Lost')!.peers.get(ana.local.id)!.link.destroy();
+  cutNow = () => relay.relay.rooms.get('Lost')!.participants.get(ana.local.id)!.connection!.link.destroy();
   const states: string[] = [];
   ana.on('stateChanged', (s) => states.push(s));
   const bytes = pattern(3 * 1024 * 1024, 21);

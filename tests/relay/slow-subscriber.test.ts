@@ -18,7 +18,7 @@ test('a subscriber that stops reading loses whole video frames; the others get e
   sessions.push(pub, fastWs, fastNative);
   const joined = await RawTcp.join(addresses.tcpPort, 'Slow', 'Sloth');
   slow = joined.client;
-  const slowPeer = relay.rooms.get('Slow')!.peers.get(joined.welcome.you.id)!;
+  const slowPeer = relay.rooms.get('Slow')!.participants.get(joined.welcome.you.id)!;
   await until(() => sessions.every((s) => s.participants.size === 3), 'everyone joined');
 
   const track = await pub.publish({ kind: 'camera', codec: 'jpeg' });
@@ -54,11 +54,11 @@ test('a subscriber that stops reading loses whole video frames; the others get e
   assert.equal(corrupt, 0);
   for (const s of [fastWs, fastNative]) {
     assert.deepEqual(got.get(s), Array.from({ length: FRAMES }, (_, i) => i), `${s.local.name} got every frame in order`);
-    assert.equal(relay.rooms.get('Slow')!.peers.get(s.local.id)!.stats.videoDropped, 0);
+    assert.equal(relay.rooms.get('Slow')!.participants.get(s.local.id)!.stats.videoDropped, 0);
   }
   assert.ok(slowPeer.stats.videoDropped > 0, `the relay dropped video for the sloth (dropped ${slowPeer.stats.videoDropped})`);
   assert.equal(slowPeer.stats.framesOut + slowPeer.stats.videoDropped, FRAMES, 'each frame was either queued or dropped whole');
-  assert.equal(slowPeer.closed, false, 'a slow subscriber is not disconnected for being behind on video');
+  assert.equal(slowPeer.connection?.closed, false, 'a slow subscriber is not disconnected for being behind on video');
 
   // When the sloth reads again, what it gets is whole frames only, and it is still in the meeting.
   slow.socket.resume();

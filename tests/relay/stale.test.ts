@@ -30,7 +30,7 @@ for (const transport of ['websocket', 'native'] as const) {
     await until(() => received.length === 6, () => `the fresh frame after it forwarded (got ${received.length})`);
     assert.deepEqual(received.map((f) => f.sequence), [0, 1, 2, 3, 4, 6], 'the stale frame (5) was not forwarded');
     await until(() => keyFrameRequests > before, 'a key-frame request for the publisher');
-    const peer = relay.rooms.get('Stale')!.peers.get(pub.local.id)!;
+    const peer = relay.rooms.get('Stale')!.participants.get(pub.local.id)!;
     assert.equal(peer.stats.staleDropped, 1);
     // Audio is never judged stale: it is small and the jitter buffer decides.
     const mic = await pub.publish({ kind: 'microphone', codec: 'pcm16' });

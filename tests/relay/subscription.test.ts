@@ -58,7 +58,7 @@ test('a paused track reaches nobody who paused it and everyone else; resuming st
   assert.equal(benCamera.paused, false);
   benCamera.pause();
   assert.equal(benCamera.paused, true);
-  await until(() => relay.rooms.get('Pause')!.peers.get(ben.local.id)!.paused.has(camera.id), 'the relay has the pause');
+  await until(() => relay.rooms.get('Pause')!.participants.get(ben.local.id)!.paused.has(camera.id), 'the relay has the pause');
   const benAt = benFrames.length;
   const cyAt = cyFrames.length;
   const audioAt = benAudio.length;
@@ -94,12 +94,12 @@ test('a pause holds over a dropped connection, and one made while reconnecting r
   const camera = await ana.publish({ kind: 'camera', codec: 'jpeg' });
   const screen = await ana.publish({ kind: 'screen', codec: 'jpeg' });
   await until(() => ben.tracks.has(camera.id) && ben.tracks.has(screen.id), 'Ben sees both tracks');
-  const peerOf = () => relay.rooms.get('Hold')!.peers.get(ben.local.id)!;
+  const peerOf = () => relay.rooms.get('Hold')!.participants.get(ben.local.id)!;
   ben.tracks.get(camera.id)!.pause();
   await until(() => peerOf().paused.has(camera.id), 'the relay has the camera paused');
 
   // Cut Ben's connection; while he reconnects, pause the screen too (the message cannot go out yet).
-  peerOf().link.destroy();
+  peerOf().connection!.link.destroy();
   await until(() => ben.state === 'reconnecting', 'Ben reconnecting');
   ben.tracks.get(screen.id)!.pause();
   await until(() => ben.state === 'connected', 'Ben back', 10_000);
@@ -155,7 +155,7 @@ test('pausing an unknown track or your own gets LAN_ERR_UNKNOWN_TRACK and change
   assert.equal((await raw.next('error', 3000, (m) => m.code === 'LAN_ERR_INVALID_MESSAGE')).code, 'LAN_ERR_INVALID_MESSAGE');
 
   // Nothing was paused, and the relay still forwards Ana's camera to the raw client.
-  const peer = relay.rooms.get('Bad')!.peers.get(welcome.you.id)!;
+  const peer = relay.rooms.get('Bad')!.participants.get(welcome.you.id)!;
   assert.equal(peer.paused.size, 0);
   camera.send({ data: pattern(100, 1), keyFrame: true, timestamp: Date.now() * 1000 });
   await until(() => raw.media.some((m) => m.track === camera.id), 'the camera reaches the raw client');
@@ -174,7 +174,7 @@ test('pause and resume within 100 ms send nothing; a track that goes away while 
   const errors: string[] = [];
   ben.on('error', (e) => errors.push(e.code));
   const room = relay.rooms.get('Flap')!;
-  const peer = room.peers.get(ben.local.id)!;
+  const peer = room.participants.get(ben.local.id)!;
   // Count the subscription messages the relay handles (pings and the rest are not of interest here).
   let subscriptions = 0;
   const handle = room.subscription.bind(room);

@@ -36,7 +36,7 @@ test('a pinned fingerprint joins over WSS and TLS + UDP; a wrong one is refused 
 
   // Another certificate's fingerprint (here: a hash of something else) is refused on both transports.
   const wrong = createHash('sha256').update('another server').digest('hex').toUpperCase().match(/../g)!.join(':');
-  const peersBefore = relay.rooms.get('Pin')!.peers.size;
+  const peersBefore = relay.rooms.get('Pin')!.participants.size;
   for (const transport of ['websocket', 'native'] as const) {
     const refused = await joinMeeting({ url: https, meeting: 'Pin', name: 'Eve', passcode: 'sesame', transport, tls: { fingerprint: wrong }, timeoutMs: 5000 })
       .then(() => undefined, (error: Error & { code?: string }) => error);
@@ -44,7 +44,7 @@ test('a pinned fingerprint joins over WSS and TLS + UDP; a wrong one is refused 
     assert.equal(refused.code, 'LAN_ERR_UNREACHABLE', transport);
     assert.match(refused.message, new RegExp(`has the fingerprint ${addresses.certificateFingerprint} issued by ${fingerprint}, not the pinned ${wrong}`), `${transport}: says why`);
   }
-  assert.equal(relay.rooms.get('Pin')!.peers.size, peersBefore, 'nobody else joined');
+  assert.equal(relay.rooms.get('Pin')!.participants.size, peersBefore, 'nobody else joined');
 
   // Without a pin or a CA, the self-signed certificate is refused as before.
   const unpinned = await joinMeeting({ url: https, meeting: 'Pin', name: 'Eve', timeoutMs: 5000 }).then(() => undefined, (error: Error) => error);

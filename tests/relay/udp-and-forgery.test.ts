@@ -50,7 +50,7 @@ function forgedFrame(sender: string, track: string, size = 3000): Uint8Array {
 
 function framesOutTotal(relay: Relay, meeting: string): number {
   let sum = 0;
-  for (const peer of relay.rooms.get(meeting)!.peers.values()) sum += peer.stats.framesOut;
+  for (const peer of relay.rooms.get(meeting)!.participants.values()) sum += peer.stats.framesOut;
   return sum;
 }
 
@@ -113,8 +113,8 @@ test('relay drops a UDP media packet whose sender is another participant, from a
   await udp.send(encodeUdpBind(welcome.udp.token), s.addresses.udpPort);
   await until(() => udp.received.length > 0, 'the bind ack');
   assert.ok(udp.received[0]!.equals(Buffer.from(UDP_BIND_ACK)));
-  const mallory = s.relay.rooms.get('ForgeUdp')!.peers.get(welcome.you.id)!;
-  assert.ok(mallory.udp, 'the relay bound the address');
+  const mallory = s.relay.rooms.get('ForgeUdp')!.participants.get(welcome.you.id)!;
+  assert.ok(mallory.connection?.udp?.address, 'the relay bound the address');
 
   // Control: a genuine frame on Mallory's own track does go through this socket.
   tcp.sendJson({ type: 'publish', requestId: 'p1', kind: 'camera', codec: 'jpeg' });
@@ -133,7 +133,7 @@ test('relay drops a UDP media packet whose sender is another participant, from a
   await sleep(200);
   assert.equal(s.watcher.media.length, 2, 'no forged frame reached the watcher');
   assert.equal(s.framesAtSdk(), 1, 'no forged frame reached Ana\'s subscribers');
-  assert.equal(s.relay.rooms.get('ForgeUdp')!.peers.get(s.ana.local.id)!.stats.framesIn, 1);
+  assert.equal(s.relay.rooms.get('ForgeUdp')!.participants.get(s.ana.local.id)!.stats.framesIn, 1);
   assert.equal(tcp.media.length, 0, 'Mallory joined after Ana\'s only genuine frame');
   assert.equal(udp.received.length, 1, 'Mallory\'s socket got the bind ack and nothing else');
 });
@@ -152,7 +152,7 @@ test('a WebSocket media packet naming another sender gets LAN_ERR_FORGED_SENDER 
   assert.notEqual(error.fatal, true);
   mallory.sendBinary(forgedFrame(s.ana.local.id, myTrack));
   await until(() => mallory.messages.filter((m) => m.type === 'error' && m.code === 'LAN_ERR_FORGED_SENDER').length === 2, 'a second forged-sender error');
-  const peer = s.relay.rooms.get('ForgeWs')!.peers.get(welcome.you.id)!;
+  const peer = s.relay.rooms.get('ForgeWs')!.participants.get(welcome.you.id)!;
   assert.equal(peer.stats.forgedDropped, 2);
   await sleep(150);
   assert.equal(s.watcher.media.length, 1, 'nothing forged was forwarded');

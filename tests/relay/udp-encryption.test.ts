@@ -28,9 +28,9 @@ test('a TLS relay seals native UDP by default, both ways and fragments too; a pl
   sessions.push(ana, ben);
   const room = secure.relay.rooms.get('Sealed')!;
   for (const s of [ana, ben]) {
-    const peer = room.peers.get(s.local.id)!;
-    assert.ok(peer.udpSeal, `${s.local.name}'s connection has a UDP key`);
-    assert.ok(peer.udp, `${s.local.name}'s UDP is bound (with a sealed bind)`);
+    const peer = room.participants.get(s.local.id)!;
+    assert.ok(peer.connection?.udp?.seal, `${s.local.name}'s connection has a UDP key`);
+    assert.ok(peer.connection?.udp?.address, `${s.local.name}'s UDP is bound (with a sealed bind)`);
   }
 
   const camera = await ana.publish({ kind: 'camera', codec: 'jpeg' });
@@ -50,14 +50,14 @@ test('a TLS relay seals native UDP by default, both ways and fragments too; a pl
   atAna.forEach((data, i) => assert.ok(same(data, pattern(1920, 100 + i)), `microphone frame ${i} whole`));
   const before = { forged: secure.relay.stats.udpForged, replayed: secure.relay.stats.udpReplayed };
   assert.deepEqual(before, { forged: 0, replayed: 0 }, 'nothing genuine was refused');
-  assert.equal(room.peers.get(ana.local.id)!.stats.framesIn, 10, 'Ana\'s frames came in (over UDP: her UDP is bound)');
+  assert.equal(room.participants.get(ana.local.id)!.stats.framesIn, 10, 'Ana\'s frames came in (over UDP: her UDP is bound)');
 
   // Without TLS the key would cross the LAN in the clear: no key unless the admin asks for one.
   const cy = await join(plain.url, 'Clear', 'Cy', { transport: 'native' });
   sessions.push(cy);
-  const cyPeer = plain.relay.rooms.get('Clear')!.peers.get(cy.local.id)!;
-  assert.equal(cyPeer.udpSeal, undefined);
-  await until(() => cyPeer.udp, 'Cy bound UDP with a plain bind');
+  const cyPeer = plain.relay.rooms.get('Clear')!.participants.get(cy.local.id)!;
+  assert.equal(cyPeer.connection?.udp?.seal, undefined);
+  await until(() => cyPeer.connection?.udp?.address, 'Cy bound UDP with a plain bind');
   const { client: raw, welcome } = await RawTcp.join(plain.addresses.tcpPort, 'Clear', 'Raw');
   t.after(() => raw.close());
   assert.equal((welcome.udp as { key?: string }).key, undefined, 'no key in a plain relay\'s welcome');
@@ -94,8 +94,8 @@ test('forged, changed, replayed, reflected and clear datagrams on a sealed bindi
   await udp.send(encodeUdpBind(welcome.udp!.token), addresses.udpPort);
   await udp.send(new UdpSeal(newUdpKey(), 'client').sealBind(welcome.udp!.token), addresses.udpPort);
   await counted(2, 0, 'a clear bind and an other-key bind');
-  const mallory = relay.rooms.get('Attack')!.peers.get(welcome.you.id)!;
-  assert.equal(mallory.udp, undefined, 'not bound');
+  const mallory = relay.rooms.get('Attack')!.participants.get(welcome.you.id)!;
+  assert.equal(mallory.connection?.udp?.address, undefined, 'not bound');
   assert.equal(udp.received.length, 0, 'no ack to either');
   const bind = seal.sealBind(welcome.udp!.token);
   await udp.send(bind, addresses.udpPort);
@@ -168,9 +168,9 @@ test('forged, changed, replayed, reflected and clear datagrams on a sealed bindi
   await until(() => fromAna.length === anaSent, () => `all of Ana's frames (${fromAna.length}/${anaSent})`);
   assert.deepEqual(fromMallory, [1, 6], 'only the two genuine frames reached Ben');
   fromAna.forEach((data, i) => assert.ok(same(data, pattern(30_000, i)), `Ana's frame ${i} whole`));
-  const anaStats = relay.rooms.get('Attack')!.peers.get(ana.local.id)!.stats;
-  const benStats = relay.rooms.get('Attack')!.peers.get(ben.local.id)!.stats;
+  const anaStats = relay.rooms.get('Attack')!.participants.get(ana.local.id)!.stats;
+  const benStats = relay.rooms.get('Attack')!.participants.get(ben.local.id)!.stats;
   assert.equal(benStats.videoDropped, 0, 'nothing dropped on the way to Ben');
   assert.ok(anaStats.framesIn >= fromAna.length);
-  assert.equal(mallory.closed, false, 'Mallory\'s own session is unharmed: the relay cannot tell her from her spoofer');
+  assert.equal(mallory.connection?.closed, false, 'Mallory\'s own session is unharmed: the relay cannot tell her from her spoofer');
 });

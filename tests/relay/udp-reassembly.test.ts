@@ -115,10 +115,10 @@ test('relay caps the bytes held in reassembly: the participant holding the most 
   assert.ok(peak <= 1024 * 1024, `at most 1 MiB held at once (peak ${peak})`);
   assert.ok(peak > 512 * 1024, `the attack did fill the budget (peak ${peak})`);
   const room = started.relay.rooms.get('Attack')!;
-  const dropped = [...room.peers.values()].map((p) => p.stats.reassemblyDropped);
+  const dropped = [...room.participants.values()].map((p) => p.stats.reassemblyDropped);
   assert.ok(dropped.every((d) => d > 0), `each attacker's frames were dropped and counted (${dropped})`);
   assert.ok(started.relay.stats.udpReassemblyDropped >= dropped.reduce((a, b) => a + b, 0));
   const honestRoom = started.relay.rooms.get('Honest')!;
-  assert.deepEqual([...honestRoom.peers.values()].map((p) => p.stats.reassemblyDropped), [0, 0], 'the honest pair lost no frame in reassembly');
+  assert.deepEqual([...honestRoom.participants.values()].map((p) => p.stats.reassemblyDropped), [0, 0], 'the honest pair lost no frame in reassembly');
   await assertRelayServes(started.url, pair.ana, 'the reassembly budget');
 });

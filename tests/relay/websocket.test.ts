@@ -340,22 +340,22 @@ test('pings are answered only while the relay has less than 64 KiB queued for th
   const ws = await HandWs.open(s.addresses.port);
   ws.sendText(joinMessage('Pongs', 'Sloth', 'websocket'));
   const welcome = await ws.next('welcome') as { you: { id: string } };
-  const peer = s.relay.rooms.get('Pongs')!.peers.get(welcome.you.id)!;
+  const peer = s.relay.rooms.get('Pongs')!.participants.get(welcome.you.id)!;
   const track = await s.steady.publish({ kind: 'camera', codec: 'jpeg' });
   await ws.next('trackPublished');
   ws.socket.pause(); // from now on the client reads nothing
   const frame = pattern(256 * 1024, 7);
-  for (let i = 0; i < 400 && peer.link.bufferedAmount < PONG_BACKLOG_BYTES; i++) {
+  for (let i = 0; i < 400 && peer.connection!.link.bufferedAmount < PONG_BACKLOG_BYTES; i++) {
     track.send({ data: frame });
     await sleep(5);
   }
-  assert.ok(peer.link.bufferedAmount >= PONG_BACKLOG_BYTES, `the relay has ${peer.link.bufferedAmount} bytes queued for the client`);
+  assert.ok(peer.connection!.link.bufferedAmount >= PONG_BACKLOG_BYTES, `the relay has ${peer.connection!.link.bufferedAmount} bytes queued for the client`);
   ws.send(HandWs.frame(9, Buffer.from('while backlogged')));
   await sleep(300); // the relay reads the ping (the client still reads nothing)
-  assert.ok(peer.link.bufferedAmount >= PONG_BACKLOG_BYTES);
+  assert.ok(peer.connection!.link.bufferedAmount >= PONG_BACKLOG_BYTES);
 
   ws.socket.resume();
-  await until(() => peer.link.bufferedAmount === 0, 'the client drained its queue', 10_000);
+  await until(() => peer.connection!.link.bufferedAmount === 0, 'the client drained its queue', 10_000);
   ws.send(HandWs.frame(9, Buffer.from('drained')));
   await until(() => ws.frames.some((f) => f.opcode === 10 && f.payload.toString() === 'drained'), 'a pong once the queue is drained');
   const pongs = ws.frames.filter((f) => f.opcode === 10).map((f) => f.payload.toString());
