@@ -8,14 +8,14 @@
 import { ErrorCode, ProtocolError, type LanError } from '../sdk/errors.js';
 import {
   ID_BYTES, MEDIA_HEADER_BYTES, MediaOffset, PacketType, decodeClientMessage, decodeMediaPacket, encodeControl,
-  idBytesEqual, isVideoKind, type ClientMessage, type Limits, type RelayMessage, Reassembler, type ReassemblyBudget,
+  idBytesEqual, type ClientMessage, type Limits, type RelayMessage, Reassembler, type ReassemblyBudget,
   codecFitsKind,
 } from '../sdk/protocol/index.js';
 import type { SharedBody, UdpSeal } from '../sdk/transport/udpSeal.js';
 import type { FileService } from './files/FileService.js';
 import { releaseChunkBuffer } from './files/chunkBuffers.js';
 import type { PeerLink } from './links.js';
-import type { Participant, ParticipantStats } from './Participant.js';
+import type { Participant } from './Participant.js';
 import type { RelayTrack } from './Room.js';
 
 /** @internal A whole frame being forwarded: the packet bytes (sender stamped) and what the send policy needs. */
@@ -78,37 +78,6 @@ export interface ConnectionStats {
 
 /** Invalid messages a connection may send before it is closed. */
 const MAX_ERRORS_BEFORE_CLOSE = 100;
-
-/**
- * A video frame that reaches the relay this much later than its track's recent best (µs) waited in a
- * queue on the way (an overloaded relay or network): forwarding it only adds delay, so it is dropped and
- * the publisher asked for a key frame. Sender and relay clocks need not agree: only differences count.
- */
-const STALE_VIDEO_US = 250_000;
-
-/** A sliding minimum of transit times over two windows. @internal */
-export class TransitBaseline {
-  #current = Infinity;
-  #previous = Infinity;
-  #rotatedAt: number;
-  readonly #windowMs: number;
-
-  constructor(now: number, windowMs = 5000) {
-    this.#rotatedAt = now;
-    this.#windowMs = windowMs;
-  }
-
-  /** Records a transit time and returns how far (µs) it is above the baseline. */
-  excess(transitUs: number, now: number): number {
-    if (now - this.#rotatedAt > this.#windowMs) {
-      this.#previous = this.#current;
-      this.#current = Infinity;
-      this.#rotatedAt = now;
-    }
-    if (transitUs < this.#current) this.#current = transitUs;
-    return transitUs - Math.min(this.#current, this.#previous);
-  }
-}
 
 /**
  * One client connection, joined or not.
@@ -235,7 +204,7 @@ export class Connection {
       sent?.();
       return;
     }
-    if (this.#participant) this.#participant.stats.bytesOut += bytes.byteLength;
+    this.#participant?.count('bytesOut', bytes.byteLength);
     this.link.sendBinary(bytes, sent);
   }
 
@@ -243,34 +212,29 @@ export class Connection {
    * Queues one frame of someone else's track: the send policy, in this one place. Audio is always sent
    * (a client that stops reading it is closed); video is dropped whole when the backlog is over the
    * high-water mark, and then until the next key frame (a delta frame without its reference is useless),
-   * asking the publisher for one. `stats`: the receiving participant's counters.
+   * asking the publisher for one. Says what became of the frame; the participant counts it.
    * @internal
    */
-  sendMedia(frame: ForwardedFrame, stats: ParticipantStats): void {
-    if (this.#closed) return;
+  sendMedia(frame: ForwardedFrame): 'sent' | 'dropped' | 'closed' {
+    if (this.#closed) return 'closed';
     if (frame.video) {
       const id = frame.track.id;
       if (this.#needsKeyFrame.has(id)) {
-        if (!frame.keyFrame) {
-          stats.videoDropped++;
-          return;
-        }
+        if (!frame.keyFrame) return 'dropped';
         this.#needsKeyFrame.delete(id);
       }
       if (this.backlog > this.#host.videoHighWater) {
-        stats.videoDropped++;
         this.#needsKeyFrame.add(id);
         frame.track.owner.room.requestKeyFrame(frame.track);
-        return;
+        return 'dropped';
       }
     } else if (this.backlog > this.#host.maxQueueBytes) {
       this.fail(new ProtocolError(ErrorCode.SlowConsumer, 'the client stopped reading; its send queue overflowed'), false);
-      return;
+      return 'closed';
     }
-    stats.framesOut++;
-    stats.bytesOut += frame.bytes.byteLength;
     if (this.#udp?.address) this.#host.sendUdp(this, frame);
     else this.link.sendBinary(frame.bytes);
+    return 'sent';
   }
 
   /** Sends this client none of `trackId`'s video until its next key frame (it could not decode what comes before). @internal */
@@ -453,7 +417,7 @@ export class Connection {
     // The sender field must be empty or this participant: nobody speaks for somebody else.
     const senderIsZero = bytes.subarray(MediaOffset.sender, MediaOffset.sender + ID_BYTES).every((b) => b === 0);
     if (!senderIsZero && !idBytesEqual(bytes, MediaOffset.sender, participant.idBytes)) {
-      participant.stats.forgedDropped++;
+      participant.count('forgedDropped');
       if (!fromUdp) this.sendError(new ProtocolError(ErrorCode.ForgedSender, 'media packet names another sender; dropped'));
       return;
     }
@@ -477,20 +441,8 @@ export class Connection {
       whole = done;
     }
     if (whole.byteLength - MEDIA_HEADER_BYTES > limit) return;
-    participant.stats.framesIn++;
-    if (track.muted) return;
-    const room = participant.room;
-    if (isVideoKind(track.kind)) {
-      const now = Date.now();
-      track.transit ??= new TransitBaseline(now);
-      if (track.transit.excess(now * 1000 - packet.timestamp, now) > STALE_VIDEO_US) {
-        participant.stats.staleDropped++;
-        room.requestKeyFrame(track);
-        return;
-      }
-    }
+    participant.count('framesIn');
     if (senderIsZero) whole.set(participant.idBytes, MediaOffset.sender);
-    track.codec = packet.codec;
-    room.forward(participant, track, whole, packet.keyFrame, packet.timestamp);
+    participant.room.receive(participant, track, whole, packet);
   }
 }

@@ -201,9 +201,19 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#connection?.sendError(error, options);
   }
 
-  /** Sends one frame of someone else's track, by its connection's send policy. @internal */
+  /** Sends one frame of someone else's track, by its connection's send policy, and counts what became of it. @internal */
   sendMedia(frame: ForwardedFrame): void {
-    this.#connection?.sendMedia(frame, this.stats);
+    const outcome = this.#connection?.sendMedia(frame);
+    if (outcome === 'dropped') this.stats.videoDropped++;
+    else if (outcome === 'sent') {
+      this.stats.framesOut++;
+      this.stats.bytesOut += frame.bytes.byteLength;
+    }
+  }
+
+  /** Counts what its connection saw of it: frames in, forgeries and stale frames dropped, bytes out. @internal */
+  count(stat: 'framesIn' | 'forgedDropped' | 'staleDropped' | 'bytesOut', n = 1): void {
+    this.stats[stat] += n;
   }
 }
 

@@ -6,12 +6,43 @@
 import { ErrorCode, RelayError } from '../sdk/errors.js';
 import {
   codecFitsKind, fragmentPacket, isVideoKind, randomId, type ChatMessageInfo, type ClientMessageOf, type Codec,
-  type RelayMessage, type TrackKind,
+  type MediaHeader, type RelayMessage, type TrackKind,
 } from '../sdk/protocol/index.js';
-import type { ForwardedFrame, TransitBaseline } from './Connection.js';
+import type { ForwardedFrame } from './Connection.js';
 import { trackInfo, type Participant } from './Participant.js';
 import type { Store } from './store/Store.js';
 import { encryptBody, type SharedBody } from '../sdk/transport/udpSeal.js';
+
+/**
+ * A video frame that reaches the relay this much later than its track's recent best (µs) waited in a
+ * queue on the way (an overloaded relay or network): forwarding it only adds delay, so it is dropped and
+ * the publisher asked for a key frame. Sender and relay clocks need not agree: only differences count.
+ */
+const STALE_VIDEO_US = 250_000;
+
+/** A sliding minimum of transit times over two windows. @internal */
+export class TransitBaseline {
+  #current = Infinity;
+  #previous = Infinity;
+  #rotatedAt: number;
+  readonly #windowMs: number;
+
+  constructor(now: number, windowMs = 5000) {
+    this.#rotatedAt = now;
+    this.#windowMs = windowMs;
+  }
+
+  /** Records a transit time and returns how far (µs) it is above the baseline. */
+  excess(transitUs: number, now: number): number {
+    if (now - this.#rotatedAt > this.#windowMs) {
+      this.#previous = this.#current;
+      this.#current = Infinity;
+      this.#rotatedAt = now;
+    }
+    if (transitUs < this.#current) this.#current = transitUs;
+    return transitUs - Math.min(this.#current, this.#previous);
+  }
+}
 
 /** A track published in a meeting. */
 export interface RelayTrack {
@@ -244,6 +275,26 @@ export class Room {
     track.keyFrameTimer = undefined;
     track.lastKeyFrameRequest = now;
     track.owner.send({ type: 'keyFrameRequest', trackId: track.id });
+  }
+
+  /**
+   * Takes one whole frame `from` sent on its `track` (sender already stamped): a muted track's frame goes
+   * nowhere; a video frame that waited too long on the way is dropped and a key frame asked for; the rest is
+   * forwarded.
+   */
+  receive(from: Participant, track: RelayTrack, bytes: Uint8Array, packet: MediaHeader): void {
+    if (track.muted) return;
+    if (isVideoKind(track.kind)) {
+      const now = Date.now();
+      track.transit ??= new TransitBaseline(now);
+      if (track.transit.excess(now * 1000 - packet.timestamp, now) > STALE_VIDEO_US) {
+        from.count('staleDropped');
+        this.requestKeyFrame(track);
+        return;
+      }
+    }
+    track.codec = packet.codec;
+    this.forward(from, track, bytes, packet.keyFrame, packet.timestamp);
   }
 
   /** Forwards one whole frame (sender already stamped) to every other participant. */

@@ -14,7 +14,6 @@ import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Relay } from '../../relay/Relay.js';
 import { Connection, type ForwardedFrame } from '../../relay/Connection.js';
-import type { ParticipantStats } from '../../relay/Participant.js';
 import { Room } from '../../relay/Room.js';
 import { MediaOffset } from '../../sdk/protocol/index.js';
 import { clock, onParent, toParent, type RelayFrameTimes, type RelayReport, type Window } from './common.js';
@@ -57,11 +56,10 @@ Room.prototype.forward = function forward(this: Room, from, track, bytes, keyFra
 };
 
 const originalSendMedia = Connection.prototype.sendMedia;
-Connection.prototype.sendMedia = function sendMedia(this: Connection, frame: ForwardedFrame, stats: ParticipantStats) {
-  const before = stats.framesOut;
-  originalSendMedia.call(this, frame, stats);
+Connection.prototype.sendMedia = function sendMedia(this: Connection, frame: ForwardedFrame) {
+  const outcome = originalSendMedia.call(this, frame);
   const w = window;
-  if (!w || stats.framesOut === before || frame.timestamp < w.windowStart || frame.timestamp >= w.windowEnd) return;
+  if (!w || outcome !== 'sent' || frame.timestamp < w.windowStart || frame.timestamp >= w.windowEnd) return outcome;
   const now = clock();
   handoff.push(now - frame.timestamp);
   current?.handoffs.push(now);
@@ -69,6 +67,7 @@ Connection.prototype.sendMedia = function sendMedia(this: Connection, frame: For
   if (queued > 0) queuedHandoffs++;
   const backlog = this.backlog;
   if (backlog > maxBacklogBytes) maxBacklogBytes = backlog;
+  return outcome;
 };
 
 /** Main thread's /proc schedstat: ns on CPU, ns waiting in the run queue, timeslices. */

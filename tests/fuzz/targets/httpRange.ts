@@ -1,6 +1,6 @@
 /**
- * Fuzz target `http-range`: the `Range` header of the relay's file downloads (`FileService.handleHttp`,
- * relay/files/FileService.ts; its parser is not exported, so it is fuzzed through a real relay's HTTP
+ * Fuzz target `http-range`: the `Range` header of the relay's file downloads (`HttpFiles.handle`,
+ * relay/files/httpFiles.ts; its parser is not exported, so it is fuzzed through a real relay's HTTP
  * download link) against docs/protocol.md §7.7.
  *
  * Oracle, from §7.7: one range `bytes=<first>-<last>`, `bytes=<first>-` or `bytes=-<suffix>` (decimal
@@ -99,7 +99,7 @@ const rangeValue = fc.tuple(
 
 export const httpRangeTarget: FuzzTarget<RangeInput> = {
   name: 'http-range',
-  parser: '`Range` of `GET /files/…` (`FileService.handleHttp`, relay/files/FileService.ts), through a real relay',
+  parser: '`Range` of `GET /files/…` (`HttpFiles.handle`, relay/files/httpFiles.ts), through a real relay',
   quickRuns: 2500,
   arbitrary(seeds) {
     const seedRanges = seeds.flatMap((s) => s.ranges);
