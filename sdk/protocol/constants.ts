@@ -26,6 +26,11 @@ export function isVideoKind(kind: TrackKind): boolean {
   return kind !== 'microphone';
 }
 
+/** `true` when a `kind` track may carry `codec`: audio codecs for the microphone, video codecs for the others. */
+export function codecFitsKind(codec: Codec, kind: TrackKind): boolean {
+  return AUDIO_CODECS.has(codec) !== isVideoKind(kind);
+}
+
 /** The first byte of every binary packet (WebSocket binary message, TCP binary frame, UDP datagram). */
 export const PacketType = {
   /** A media frame, or one fragment of it. */
