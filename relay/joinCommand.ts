@@ -9,7 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { LanError } from '../sdk/errors.js';
+import { Backoff } from '../sdk/backoff.js';
+import { ErrorCode, LanError } from '../sdk/errors.js';
 import { formatSize } from '../sdk/files/format.js';
 import { joinMeeting, type NodeJoinOptions } from '../sdk/node.js';
 import type { Session } from '../sdk/Session.js';
@@ -175,8 +176,19 @@ function receiveOnlyUsed(session: Session, playsAudio: boolean): (playsAudio: bo
 }
 
 /**
+ * Join failures after which joining again may work: the relay is restarting or unreachable (the same
+ * ends `<lan-meeting>` joins again after). Any other (a passcode changed, a full meeting, a certificate
+ * no longer trusted…) is a refusal that will not change by waiting.
+ */
+const JOIN_AGAIN_AFTER: ReadonlySet<string> = new Set<string>([ErrorCode.Shutdown, ErrorCode.Closed, ErrorCode.Timeout, ErrorCode.Unreachable]);
+
+/**
  * Runs `join`. Resolves with the exit code: 0 after Ctrl-C, 2 for bad arguments, 1 when it could not
- * join, or when shares were asked for and none could start.
+ * join (the first time, or again after a refusal that will not change), or when shares were asked for
+ * and none could start.
+ *
+ * Once in, a session that ends is joined again at once, then after pauses of 1 s doubling up to 10 s
+ * (back to 1 s after each join), until Ctrl-C or a refusal that will not change.
  */
 export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Promise<number> {
   let args;
@@ -251,7 +263,11 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
   };
 
   let stopped = false;
-  void stop.then(() => (stopped = true));
+  const stopping = new AbortController();
+  void stop.then(() => {
+    stopped = true;
+    stopping.abort();
+  });
   let session: Session | undefined;
   let running: Running[] = [];
   const lines = createInterface({ input: process.stdin, terminal: false });
@@ -262,7 +278,7 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
   });
   try {
     let first = true;
-    let delay = 1000;
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 10_000, signal: stopping.signal });
     while (!stopped) {
       try {
         session = await Promise.race([joinMeeting(options), stop.then(() => undefined)]);
@@ -272,13 +288,16 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
           out.error(`Cannot join: ${e.message}`);
           return 1;
         }
-        out.error(`Cannot join again yet (${e.message}); retrying in ${delay / 1000} s`);
-        await Promise.race([new Promise((r) => setTimeout(r, delay)), stop]);
-        delay = Math.min(delay * 2, 10_000);
+        if (!(e instanceof LanError) || !JOIN_AGAIN_AFTER.has(e.code)) {
+          out.error(`Cannot join again: ${e.message}`);
+          return 1;
+        }
+        out.error(`Cannot join again yet (${e.message}); retrying in ${backoff.nextDelayMs / 1000} s`);
+        await backoff.wait();
         continue;
       }
       if (!session) break;
-      delay = 1000;
+      backoff.reset();
       narrate(session, out);
       // Before the shares start (they may take seconds): nothing unused is received meanwhile.
       const playsAudio = receiveOnlyUsed(session, 'speaker' in wanted);

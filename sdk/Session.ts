@@ -2,13 +2,14 @@
  * A session: this client's presence in one meeting.
  * @module
  */
+import { Backoff } from './backoff.js';
 import { Chat, type ChatMessage } from './Chat.js';
 import { Files, type FileEvents } from './Files.js';
 import { portableSha256, type Sha256Factory } from './files/sha256.js';
 import { ConnectionError, ErrorCode, LanError, RelayError, isErrorCode } from './errors.js';
 import { LocalParticipant, RemoteParticipant } from './Participant.js';
 import {
-  AUDIO_CODECS, CODECS, PING_INTERVAL_MS, PEER_TIMEOUT_MS, isVideoKind, randomToken,
+  CODECS, PING_INTERVAL_MS, PEER_TIMEOUT_MS, codecFitsKind, randomToken,
   type ClientMessage, type Codec, type Limits, type MediaPacket, type RelayMessage, type RelayMessageOf, type TrackInfo, type TrackKind,
 } from './protocol/index.js';
 import { LocalTrack, RemoteTrack, type EncodedFrame, type LocalTrackHost, type RemoteFrame, type RemoteTrackHost } from './Track.js';
@@ -277,6 +278,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   #lastHeard = Date.now();
   #ping: ReturnType<typeof setInterval> | undefined;
   #leaving: Promise<void> | undefined;
+  /** Aborted as the session closes: ends a reconnection's pause at once. */
+  readonly #closing = new AbortController();
 
   /** @internal */
   constructor(joined: Joined, connect: () => Transport, options: JoinOptions) {
@@ -470,7 +473,7 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   async #publishWith<T extends LocalTrack>(kind: TrackKind, codec: Codec, muted: boolean,
     make: (host: LocalTrackHost, id: string) => T): Promise<T> {
-    if (isVideoKind(kind) === AUDIO_CODECS.has(codec)) {
+    if (!codecFitsKind(codec, kind)) {
       throw new TypeError(`a ${kind} track cannot carry ${codec}`);
     }
     this.#assertOpen();
@@ -554,8 +557,10 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   /**
    * Gets the connection back: new transports until the relay welcomes us again, with the resume token
-   * so we stay the same participant. A relay that no longer knows us (it restarted, or the grace time
-   * passed) welcomes a new participant: that one leaves again and the session closes with the reason.
+   * so we stay the same participant, 100 ms after the drop, then pauses doubling up to 2 s. Gives up once
+   * the reconnection window (`budgetMs`) has passed, or at once on a refusal that will not change
+   * (`FINAL_CODES`); a `leave()` meanwhile stops it. A relay that no longer knows us (it restarted, or the
+   * grace time passed) welcomes a new participant: that one leaves again and the session closes with the reason.
    */
   async #reconnect(cause: LanError, budgetMs: number): Promise<void> {
     clearInterval(this.#ping);
@@ -564,12 +569,10 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.#requests.clear();
     this.chat.paused();
     const deadline = Date.now() + budgetMs;
-    let delay = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 2000, signal: this.#closing.signal });
     let last: LanError = cause;
     while (Date.now() < deadline && this.#state === 'reconnecting' && !this.#leaving) {
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 2000);
-      if (this.#state !== 'reconnecting' || this.#leaving) return;
+      if (!(await backoff.wait()) || this.#state !== 'reconnecting' || this.#leaving) return;
       let joined: Joined;
       try {
         joined = await handshake(this.#connect, this.#options, this.#resumeToken, Math.min(5000, Math.max(1000, deadline - Date.now())));
@@ -658,6 +661,7 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   #close(error: LanError | undefined): void {
     if (this.#state === 'closed') return;
+    this.#closing.abort();
     clearInterval(this.#ping);
     clearTimeout(this.#resyncTimer);
     const reason = error ?? ConnectionError.closed('you left the meeting');

@@ -6,6 +6,7 @@ import { LitElement, html, nothing, type PropertyDeclarations, type PropertyValu
 import { classMap } from 'lit/directives/class-map.js';
 import { listDevices, type LocalTrack, type MediaDeviceList, type Session, type TrackKind } from '../../sdk/index.js';
 import type { LocalMediaTrack } from '../../sdk/index.js';
+import { deviceError, type Device } from '../shared/device-errors.js';
 import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { controlsStyles } from './controls.styles.js';
@@ -638,35 +639,17 @@ function isTextField(target: EventTarget | undefined): boolean {
   return target instanceof HTMLInputElement && TEXT_INPUT_TYPES.has(target.type);
 }
 
-/** What went wrong, in words a participant understands; the browser's error stays as `cause`. */
+const DEVICE: Partial<Record<ControlName | 'speaker', Device>> = { mic: 'microphone', camera: 'camera', screen: 'screen', speaker: 'speaker' };
+
+/**
+ * What went wrong, in words a participant understands (for a device, the same sentence as the pre-join
+ * screen's); the error's name is kept and the error itself stays as `cause`.
+ */
 export function describeMediaError(error: unknown, what: ControlName | 'speaker'): Error {
+  const device = DEVICE[what];
+  if (device) return deviceError(error, device);
+  const described = new Error(error instanceof Error ? error.message : String(error), { cause: error });
   const name = (error as { name?: unknown } | null)?.name;
-  const device = what === 'mic' ? 'microphone' : what === 'camera' ? 'camera' : what === 'screen' ? 'screen' : what === 'speaker' ? 'speaker' : '';
-  let message: string;
-  switch (name) {
-    case 'NotAllowedError':
-    case 'SecurityError':
-      message = what === 'screen'
-        ? 'Screen sharing was not allowed.'
-        : `Access to the ${device} was denied. Allow it in the browser's site settings and try again.`;
-      break;
-    case 'NotFoundError':
-    case 'OverconstrainedError':
-      message = `No ${device} was found.`;
-      break;
-    case 'NotReadableError':
-    case 'AbortError':
-      message = `The ${device} could not be started: another application may be using it.`;
-      break;
-    default:
-      message = error instanceof Error ? error.message : String(error);
-      if (device) message = `${capitalize(device)}: ${message}`;
-  }
-  const described = new Error(message, { cause: error });
   if (typeof name === 'string') described.name = name;
   return described;
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

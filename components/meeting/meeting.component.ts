@@ -13,7 +13,7 @@ import { tokens } from '../shared/theme.js';
 import { largeIcons as icons } from '../shared/icons.js';
 import { describeJoinError, joinAndPublish, relayUrlOf, type JoinRequest } from '../prejoin/join.js';
 import { meetingStyles } from './meeting.styles.js';
-import { REJOIN_AFTER, rejoin, rejoinRequest, type RejoinAttempt } from './rejoin.js';
+import { REJOIN_AFTER, rejoin, rejoinRequest } from './rejoin.js';
 
 /** The side panels of a meeting. */
 export type MeetingPanel = 'chat' | 'files' | 'participants';
@@ -146,8 +146,8 @@ export class LanMeeting extends LitElement {
   #own: Session | undefined;
   /** The passcode the own session was joined with (typed in the pre-join screen, or the `passcode` attribute). */
   #passcodeUsed = '';
-  /** The rejoin in progress; `cancelled` once the person left meanwhile. */
-  #rejoin: { cancelled: boolean } | undefined;
+  /** The rejoin in progress; aborted once the person left, or joined by hand, meanwhile. */
+  #rejoin: AbortController | undefined;
   /** What the trust notice's "Try again" joins with: the join that failed. */
   #retryRequest: JoinRequest | undefined;
 
@@ -331,7 +331,7 @@ export class LanMeeting extends LitElement {
 
   /** Joins again after `previous` broke with `error` (the relay went away): see {@link rejoin}. */
   async #rejoinAfter(previous: Session, error: LanError): Promise<void> {
-    const attempt: RejoinAttempt = { cancelled: false };
+    const attempt = new AbortController();
     this.#rejoin = attempt;
     const request = rejoinRequest(previous, this.relay, this.#passcodeUsed);
     this.session = undefined;
@@ -339,7 +339,7 @@ export class LanMeeting extends LitElement {
     this._stage = 'rejoining';
     this._leftError = error.message;
     this._announce = 'Connection to the meeting lost. Joining again…';
-    const outcome = await rejoin(request, attempt, () => this.isConnected);
+    const outcome = await rejoin(request, attempt.signal, () => this.isConnected);
     if (outcome.kind === 'cancelled') return;
     if (outcome.kind === 'detached') return this.#stopRejoin();
     this.#rejoin = undefined;
@@ -365,7 +365,7 @@ export class LanMeeting extends LitElement {
   /** Stops the rejoin in progress, if any (`true` when there was one). */
   #cancelRejoin(): boolean {
     const rejoin = this.#rejoin;
-    if (rejoin) rejoin.cancelled = true;
+    rejoin?.abort();
     this.#rejoin = undefined;
     return rejoin !== undefined;
   }

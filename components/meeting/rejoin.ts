@@ -4,6 +4,7 @@
  * @module
  * @internal
  */
+import { Backoff } from '../../sdk/backoff.js';
 import { ErrorCode, LanError, type Session } from '../../sdk/index.js';
 import { mediaStreamTrackOf } from '../shared/media-state.js';
 import { joinAndPublish, type JoinRequest, type JoinResult } from '../prejoin/join.js';
@@ -13,13 +14,10 @@ import { joinAndPublish, type JoinRequest, type JoinResult } from '../prejoin/jo
  * knows the participant), or could not be reached for the whole reconnection time.
  */
 export const REJOIN_AFTER: ReadonlySet<string> = new Set<string>([ErrorCode.Shutdown, ErrorCode.Closed, ErrorCode.Timeout, ErrorCode.Unreachable]);
+/** Wait before the first attempt to join again (ms); the waits double from there. */
+const REJOIN_FIRST_DELAY_MS = 1000;
 /** Longest wait between two attempts to join again (ms). */
 const REJOIN_MAX_DELAY_MS = 10_000;
-
-/** A rejoin in progress; `cancelled` once the person left, or joined by hand, meanwhile. */
-export interface RejoinAttempt {
-  cancelled: boolean;
-}
 
 /** How a rejoin ended: joined; a refusal that will not change; given up (`cancelled`); the element left the page. */
 export type RejoinOutcome =
@@ -46,28 +44,28 @@ export function rejoinRequest(previous: Session, relay: string, passcode: string
 }
 
 /**
- * Joins with `request` until it works, with a growing pause (1 s, doubling, up to 10 s) before each try;
- * a failure outside {@link REJOIN_AFTER} (wrong passcode, full meeting, a certificate no longer trusted…)
- * ends it. `attached()`: the element is still on the page (a session joined after it left is left again).
+ * Joins with `request` until it works, with a growing pause (1 s, doubling, up to 10 s) before each try.
+ * Never gives up by time: it ends when `signal` aborts (the person left, or joined by hand, meanwhile),
+ * when the element is no longer on the page (`attached()` false: a session joined after it left is left
+ * again), or on a failure outside {@link REJOIN_AFTER} (wrong passcode, full meeting, a certificate no
+ * longer trusted…), a refusal that will not change.
  */
-export async function rejoin(request: JoinRequest, attempt: RejoinAttempt, attached: () => boolean): Promise<RejoinOutcome> {
-  let delay = 1000;
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, REJOIN_MAX_DELAY_MS);
-    if (attempt.cancelled) return { kind: 'cancelled' };
+export async function rejoin(request: JoinRequest, signal: AbortSignal, attached: () => boolean): Promise<RejoinOutcome> {
+  const backoff = new Backoff({ initialMs: REJOIN_FIRST_DELAY_MS, maxMs: REJOIN_MAX_DELAY_MS, signal });
+  while (await backoff.wait()) {
     if (!attached()) return { kind: 'detached' };
     try {
       const result = await joinAndPublish(request);
-      if (attempt.cancelled || !attached()) {
+      if (signal.aborted || !attached()) {
         await result.session.leave();
-        return { kind: attempt.cancelled ? 'cancelled' : 'detached' };
+        return { kind: signal.aborted ? 'cancelled' : 'detached' };
       }
       // Closed again while publishing: keep trying.
       if (result.session.state !== 'closed') return { kind: 'joined', result };
     } catch (error) {
-      if (attempt.cancelled) return { kind: 'cancelled' };
+      if (signal.aborted) return { kind: 'cancelled' };
       if (!(error instanceof LanError) || !REJOIN_AFTER.has(error.code)) return { kind: 'failed', error };
     }
   }
+  return { kind: 'cancelled' };
 }

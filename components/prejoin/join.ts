@@ -4,6 +4,7 @@
  * @module
  */
 import { LanError, UntrustedRelayError, joinMeeting, type Session } from '../../sdk/index.js';
+import { deviceError } from '../shared/device-errors.js';
 
 /** What {@link joinAndPublish} needs. */
 export interface JoinRequest {
@@ -30,7 +31,10 @@ export interface JoinRequest {
 /** The joined session, and what could not be published (the session stays joined without it). */
 export interface JoinResult {
   session: Session;
-  /** Device errors: `NotAllowedError`, `NotFoundError`, `NotReadableError`… */
+  /**
+   * Device errors, each with a sentence for people as its message (`describeDeviceError`), the browser's
+   * name (`NotAllowedError`, `NotFoundError`, `NotReadableError`…) and its error as `cause`.
+   */
   deviceErrors: Error[];
 }
 
@@ -58,36 +62,14 @@ export async function joinAndPublish(request: JoinRequest): Promise<JoinResult> 
   const publishing: Array<Promise<unknown>> = [];
   if (request.camera !== false) {
     publishing.push(session.publishCamera({ ...(request.cameraId ? { deviceId: request.cameraId } : {}), muted: request.cameraMuted ?? false })
-      .catch((e: unknown) => deviceErrors.push(asDeviceError(e, 'camera'))));
+      .catch((e: unknown) => deviceErrors.push(deviceError(e, 'camera'))));
   }
   if (request.microphone !== false) {
     publishing.push(session.publishMicrophone({ ...(request.microphoneId ? { deviceId: request.microphoneId } : {}), muted: request.microphoneMuted ?? false })
-      .catch((e: unknown) => deviceErrors.push(asDeviceError(e, 'microphone'))));
+      .catch((e: unknown) => deviceErrors.push(deviceError(e, 'microphone'))));
   }
   await Promise.all(publishing);
   return { session, deviceErrors };
-}
-
-function asDeviceError(error: unknown, device: string): Error {
-  const e = error instanceof Error ? error : new Error(String(error));
-  return new Error(describeDeviceError(e, device), { cause: e });
-}
-
-/** A sentence for people about a device that could not be opened. */
-export function describeDeviceError(error: Error, device: string): string {
-  switch (error.name) {
-    case 'NotAllowedError':
-    case 'SecurityError':
-      return `The browser did not allow the ${device}. Allow it in the address bar and try again.`;
-    case 'NotFoundError':
-    case 'OverconstrainedError':
-      return `No ${device} was found.`;
-    case 'NotReadableError':
-    case 'AbortError':
-      return `The ${device} is in use by another application.`;
-    default:
-      return `The ${device} could not be used: ${error.message}`;
-  }
 }
 
 /**

@@ -5,7 +5,8 @@ import { UntrustedRelayError, cameraConstraints, listDevices, microphoneConstrai
 import { emit } from '../shared/events.js';
 import { tokens } from '../shared/theme.js';
 import { largeIcons as icons } from '../shared/icons.js';
-import { describeDeviceError, describeJoinError, joinAndPublish, relayUrlOf } from './join.js';
+import { describeDeviceError } from '../shared/device-errors.js';
+import { describeJoinError, joinAndPublish, relayUrlOf } from './join.js';
 import '../trust-notice/trust-notice.js';
 import { prejoinStyles } from './prejoin.styles.js';
 

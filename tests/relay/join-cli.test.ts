@@ -70,6 +70,19 @@ test('join: presence and chat both ways, a new session after the relay restarts,
   await until(() => ![...back.participants.values()].some((p) => p.name === 'Kiosk'), 'the kiosk left the meeting', 5000);
 });
 
+test('join: joining again stops at a refusal that will not change: the relay comes back with a passcode, exit 1', { timeout: 60_000 }, async (t) => {
+  let relay = await startRelay();
+  t.after(() => relay.relay.close());
+  const cli = runJoin(t, [relay.url, '--meeting', 'Locked', '--name', 'Kiosk']);
+  await cli.waitFor(/Joined "Locked" as Kiosk\./);
+  const { port, tcpPort, udpPort } = relay.addresses;
+  await relay.relay.close();
+  await cli.waitFor(/Disconnected: .*Joining again/, 10_000, 'err');
+  relay = await startRelay({ port, tcpPort, udpPort, passcode: 'changed meanwhile' });
+  assert.equal(await withTimeout(cli.exited, 30_000, 'join giving up'), 1);
+  assert.match(cli.err(), /Cannot join again: /);
+});
+
 test('join: bad arguments exit 2; an unreachable relay exits 1; asking only for what cannot be shared exits 1 with the reason', { timeout: 60_000 }, async (t) => {
   // (Without a URL, join looks for relays with mDNS: tested only inside network namespaces, discovery.test.ts.)
   const twoUrls = runJoin(t, ['http://127.0.0.1:1', 'http://127.0.0.1:2', '--meeting', 'M', '--name', 'N']);
