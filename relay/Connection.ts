@@ -166,7 +166,7 @@ export class Connection {
     this.#udp = binding;
   }
 
-  /** Sends a control message. Control is never dropped; a client whose queue overflows is closed. */
+  /** Sends a control message. Control is never dropped; a client whose queue overflows is closed. @internal */
   send(message: RelayMessage): void {
     if (this.#closed) return;
     if (this.link.bufferedAmount > this.#host.maxQueueBytes) {

@@ -135,12 +135,12 @@ export class Room {
     if (this.#participants.size === 0) this.#host.roomEmpty(this);
   }
 
-  /** Sends `message` to every participant except `except`. */
+  /** Sends `message` to every participant except `except`. @internal */
   broadcast(message: RelayMessage, except?: Participant): void {
     for (const participant of this.#participants.values()) if (participant !== except) participant.send(message);
   }
 
-  /** Handles `publish`: announces the track to everyone else first, then acks the publisher. */
+  /** Handles `publish`: announces the track to everyone else first, then acks the publisher. @internal */
   publish(participant: Participant, message: ClientMessageOf<'publish'>): void {
     if (!codecFitsKind(message.codec, message.kind)) {
       participant.sendError(new RelayError(ErrorCode.InvalidMessage, `a ${message.kind} track cannot carry ${message.codec}`),
@@ -185,7 +185,7 @@ export class Room {
     if (!muted && isVideoKind(track.kind)) this.requestKeyFrame(track, true);
   }
 
-  /** Handles `chat`: id and timestamp from the relay, fan-out to all (sender included), ack to the sender. */
+  /** Handles `chat`: id and timestamp from the relay, fan-out to all (sender included), ack to the sender. @internal */
   chat(participant: Participant, message: ClientMessageOf<'chat'>): void {
     const requestId = `chat:${message.seq}`;
     if (message.text.length > this.#host.maxChatChars) {
@@ -280,7 +280,7 @@ export class Room {
   /**
    * Takes one whole frame `from` sent on its `track` (sender already stamped): a muted track's frame goes
    * nowhere; a video frame that waited too long on the way is dropped and a key frame asked for; the rest is
-   * forwarded.
+   * forwarded. @internal
    */
   receive(from: Participant, track: RelayTrack, bytes: Uint8Array, packet: MediaHeader): void {
     if (track.muted) return;

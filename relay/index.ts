@@ -18,5 +18,5 @@ export type { AttemptLimits } from './AttemptLimiter.js';
 export type { Room, RelayTrack } from './Room.js';
 export type { Participant, ParticipantStats, ParticipantEvents } from './Participant.js';
 export type { Connection, ConnectionStats } from './Connection.js';
-export { DEFAULT_LIMITS, type Limits } from '../sdk/protocol/index.js';
+export { DEFAULT_LIMITS, type Limits, type ParticipantInfo, type TrackInfo, type ChatMessageInfo } from '../sdk/protocol/index.js';
 export * from './capture/index.js';

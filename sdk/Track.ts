@@ -1,11 +1,12 @@
 /**
- * Media tracks: {@link LocalTrack} (published by this session) and {@link RemoteTrack} (someone else's).
+ * Media tracks: {@link Track}, the base of {@link LocalTrack} (published by this session) and
+ * {@link RemoteTrack} (someone else's).
  * @module
  */
 import { TypedEmitter } from './TypedEmitter.js';
-import { AUDIO_CODECS, encodeMediaPacket, isVideoKind, type Codec, type TrackKind } from './protocol/index.js';
+import { codecFitsKind, encodeMediaPacket, isVideoKind, type Codec, type TrackKind } from './protocol/index.js';
 
-/** Microseconds since the Unix epoch, with sub-millisecond precision. */
+/** Microseconds since the Unix epoch, with sub-millisecond precision. @internal */
 export function nowMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
@@ -47,6 +48,82 @@ export interface RemoteFrame {
   discontinuity: boolean;
 }
 
+/** Events every {@link Track} emits. */
+export type TrackEvents = {
+  /** Mute state changed. */
+  muted: [muted: boolean];
+  /** The track ended: unpublished, its publisher left, or the session closed. */
+  ended: [];
+};
+
+/**
+ * What a local and a remote track have in common: an id, a kind, a codec, and whether it is muted or
+ * ended. {@link LocalTrack} and {@link RemoteTrack} extend it.
+ *
+ * @example
+ * ```ts
+ * function describe(track: Track): string {
+ *   return `${track.kind} ${track.id} (${track.codec})${track.muted ? ', muted' : ''}${track.ended ? ', ended' : ''}`;
+ * }
+ * ```
+ * @typeParam Events - the event map of the subclass: {@link TrackEvents} and more.
+ */
+export abstract class Track<Events extends TrackEvents = TrackEvents> extends TypedEmitter<Events> {
+  /** Track id, assigned by the relay. */
+  readonly id: string;
+  /** `camera`, `microphone` or `screen`. */
+  readonly kind: TrackKind;
+  #codec: Codec;
+  #muted: boolean;
+  #ended = false;
+
+  /** @internal */
+  protected constructor(id: string, kind: TrackKind, codec: Codec, muted: boolean) {
+    super();
+    this.id = id;
+    this.kind = kind;
+    this.#codec = codec;
+    this.#muted = muted;
+  }
+
+  /** The codec of the latest frame (the one announced at publish until a frame says otherwise). */
+  get codec(): Codec {
+    return this.#codec;
+  }
+
+  /** `true` while muted: no frames are sent, none arrive. */
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  /** `true` once the track ended (unpublished, or its publisher left). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Records the codec of the latest frame. @internal */
+  protected recordCodec(codec: Codec): void {
+    this.#codec = codec;
+  }
+
+  /** Records the mute state and emits `muted` when it changed; `false` when it did not. @internal */
+  protected changeMuted(muted: boolean): boolean {
+    if (this.#muted === muted) return false;
+    this.#muted = muted;
+    // `Events` extends `TrackEvents`, but TypeScript cannot see `muted`'s arguments through the type parameter.
+    (this as Track).emit('muted', muted);
+    return true;
+  }
+
+  /** Marks the track ended and emits `ended`, once; `false` when it had ended already. @internal */
+  protected markEnded(): boolean {
+    if (this.#ended) return false;
+    this.#ended = true;
+    (this as Track).emit('ended');
+    return true;
+  }
+}
+
 /** Events of a {@link LocalTrack}. */
 export type LocalTrackEvents = {
   /** A subscriber needs a key frame: encode the next frame as one. */
@@ -81,44 +158,18 @@ export interface LocalTrackStats {
  * A track this session publishes. Send encoded frames with {@link LocalTrack.send}, or give an async
  * iterable to `session.publish({ frames })` and the track pumps it.
  */
-export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
-  /** Track id, assigned by the relay. */
-  readonly id: string;
-  /** `camera`, `microphone` or `screen`. */
-  readonly kind: TrackKind;
+export class LocalTrack extends Track<LocalTrackEvents> {
   /** Frames sent and dropped. */
   readonly stats: LocalTrackStats = { framesSent: 0, bytesSent: 0, framesDropped: 0 };
   readonly #host: LocalTrackHost;
-  #codec: Codec;
-  #muted: boolean;
-  #ended = false;
   #sequence = 0;
   #needsKeyFrame = false;
   #discontinuity = false;
 
   /** @internal */
   constructor(host: LocalTrackHost, id: string, kind: TrackKind, codec: Codec, muted: boolean) {
-    super();
+    super(id, kind, codec, muted);
     this.#host = host;
-    this.id = id;
-    this.kind = kind;
-    this.#codec = codec;
-    this.#muted = muted;
-  }
-
-  /** The codec of the latest frame sent (the one announced at publish until a frame says otherwise). */
-  get codec(): Codec {
-    return this.#codec;
-  }
-
-  /** `true` while muted (frames are not sent). */
-  get muted(): boolean {
-    return this.#muted;
-  }
-
-  /** `true` once unpublished. */
-  get ended(): boolean {
-    return this.#ended;
   }
 
   /**
@@ -127,11 +178,12 @@ export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
    * `keyFrameRequested` fires, so the encoder can send one.
    */
   send(frame: EncodedFrame): boolean {
-    if (this.#ended || this.#muted) return false;
+    if (this.ended || this.muted) return false;
     const video = isVideoKind(this.kind);
-    const codec = frame.codec ?? this.#codec;
-    if (AUDIO_CODECS.has(codec) === video) throw new TypeError(`a ${this.kind} track cannot carry ${codec}`);
-    const keyFrame = frame.keyFrame ?? (codec === 'jpeg' || AUDIO_CODECS.has(codec));
+    const codec = frame.codec ?? this.codec;
+    if (!codecFitsKind(codec, this.kind)) throw new TypeError(`a ${this.kind} track cannot carry ${codec}`);
+    // Every audio frame decodes alone, and so does a JPEG image.
+    const keyFrame = frame.keyFrame ?? (codec === 'jpeg' || !video);
     if (video && this.#needsKeyFrame && !keyFrame) {
       this.stats.framesDropped++;
       return false;
@@ -150,7 +202,7 @@ export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
       return false;
     }
     this.#sequence = (this.#sequence + 1) >>> 0;
-    this.#codec = codec;
+    this.recordCodec(codec);
     this.#discontinuity = false;
     if (keyFrame) this.#needsKeyFrame = false;
     this.stats.framesSent++;
@@ -160,24 +212,22 @@ export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
 
   /** Stops sending and tells everyone the track is muted. */
   async mute(): Promise<void> {
-    if (this.#muted || this.#ended) return;
-    this.#muted = true;
+    if (this.muted || this.ended) return;
     this.#discontinuity = true;
-    this.emit('muted', true);
+    this.changeMuted(true);
     await this.#host.setMuted(this, true);
   }
 
   /** Resumes sending. */
   async unmute(): Promise<void> {
-    if (!this.#muted || this.#ended) return;
-    this.#muted = false;
-    this.emit('muted', false);
+    if (!this.muted || this.ended) return;
+    this.changeMuted(false);
     await this.#host.setMuted(this, false);
   }
 
   /** Stops the track and tells everyone. Idempotent. */
   async unpublish(): Promise<void> {
-    if (this.#ended) return;
+    if (this.ended) return;
     await this.#host.unpublish(this);
   }
 
@@ -188,16 +238,14 @@ export class LocalTrack extends TypedEmitter<LocalTrackEvents> {
 
   /** Marks the track ended. @internal */
   end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.emit('ended');
+    this.markEnded();
   }
 
   /** Pumps an async iterable of frames until it ends or the track does. @internal */
   async pump(frames: AsyncIterable<EncodedFrame> | Iterable<EncodedFrame>): Promise<void> {
     try {
       for await (const frame of frames) {
-        if (this.#ended) break;
+        if (this.ended) break;
         this.send(frame);
       }
     } catch (error) {
@@ -239,16 +287,9 @@ export interface RemoteTrackHost {
 }
 
 /** A track someone else publishes. Listen to `frame` for its encoded frames. */
-export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
-  /** Track id. */
-  readonly id: string;
+export class RemoteTrack extends Track<RemoteTrackEvents> {
   /** Id of the participant who publishes it. */
   readonly participantId: string;
-  /** `camera`, `microphone` or `screen`. */
-  readonly kind: TrackKind;
-  #codec: Codec;
-  #muted: boolean;
-  #ended = false;
   #framesReceived = 0;
   readonly #host: RemoteTrackHost;
   /** Paused by {@link pause}. */
@@ -264,28 +305,9 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
 
   /** @internal */
   constructor(host: RemoteTrackHost, info: { id: string; participantId: string; kind: TrackKind; codec: Codec; muted: boolean }) {
-    super();
+    super(info.id, info.kind, info.codec, info.muted);
     this.#host = host;
-    this.id = info.id;
     this.participantId = info.participantId;
-    this.kind = info.kind;
-    this.#codec = info.codec;
-    this.#muted = info.muted;
-  }
-
-  /** The codec of the latest frame (or the one announced). */
-  get codec(): Codec {
-    return this.#codec;
-  }
-
-  /** `true` while the publisher has it muted (no frames arrive). */
-  get muted(): boolean {
-    return this.#muted;
-  }
-
-  /** `true` once unpublished (or its publisher left). */
-  get ended(): boolean {
-    return this.#ended;
   }
 
   /** Frames received so far. */
@@ -295,7 +317,7 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
 
   /** Asks the publisher for a key frame (through the relay, which rate-limits it). */
   requestKeyFrame(): void {
-    if (!this.#ended) this.#host.requestKeyFrame(this.id);
+    if (!this.ended) this.#host.requestKeyFrame(this.id);
   }
 
   /**
@@ -336,7 +358,7 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
 
   /** Tells the relay again after a reconnection (it may have missed a change made meanwhile). @internal */
   resync(): void {
-    if (this.#ended) return;
+    if (this.ended) return;
     // A track never paused needs no word: the relay forwards everything unless told otherwise.
     if (!this.#everPaused) return;
     this.#pausedAtRelay = this.paused;
@@ -349,11 +371,11 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
    * one per track, however the elements moved.
    */
   #sync(): void {
-    if (this.#ended) return;
+    if (this.ended) return;
     this.#syncTimer ??= setTimeout(() => {
       this.#syncTimer = undefined;
       const paused = this.paused;
-      if (this.#ended || paused === this.#pausedAtRelay) return;
+      if (this.ended || paused === this.#pausedAtRelay) return;
       this.#pausedAtRelay = paused;
       if (paused) this.#everPaused = true;
       this.#host.setPaused(this.id, paused);
@@ -386,25 +408,22 @@ export class RemoteTrack extends TypedEmitter<RemoteTrackEvents> {
 
   /** @internal */
   deliver(frame: RemoteFrame): void {
-    if (this.#ended) return;
+    if (this.ended) return;
     this.#framesReceived++;
-    this.#codec = frame.codec;
+    this.recordCodec(frame.codec);
     this.emit('frame', frame);
   }
 
   /** @internal */
   setMuted(muted: boolean): void {
-    if (this.#muted === muted) return;
-    this.#muted = muted;
-    this.emit('muted', muted);
+    this.changeMuted(muted);
   }
 
   /** @internal */
   end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
+    if (this.ended) return;
     clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
-    this.emit('ended');
+    this.markEnded();
   }
 }

@@ -52,36 +52,30 @@ export function joinMeeting(options: BrowserJoinOptions): Promise<Session> {
   })();
 }
 
+// The public surface, export by export. Transports, the wire (`sdk/protocol/`), codec choice, the capture
+// pipelines and helpers such as `nowMicros` stay internal: `joinMeeting` is the way in.
 export { Session, type JoinOptions, type PublishOptions, type SessionEvents, type SessionState } from './Session.js';
+export type { TransportKind } from './transport/Transport.js';
 export { LocalParticipant, RemoteParticipant, type RemoteParticipantEvents, type Role } from './Participant.js';
 export {
-  LocalTrack, RemoteTrack, nowMicros,
-  type EncodedFrame, type TrackRenderer, type RemoteFrame, type LocalTrackEvents, type RemoteTrackEvents, type LocalTrackStats,
+  Track, LocalTrack, RemoteTrack,
+  type TrackEvents, type EncodedFrame, type TrackRenderer, type RemoteFrame, type LocalTrackEvents, type RemoteTrackEvents, type LocalTrackStats,
 } from './Track.js';
+export { LocalMediaTrack } from './media/LocalMediaTrack.js';
+export type { Codec, TrackKind, Limits } from './protocol/index.js';
 export { Chat, type ChatMessage } from './Chat.js';
 export {
   Files, type SharedFile, type SharedFileState, type FileProgress, type FileEvents, type FileSource, type SendFileOptions, type DownloadOptions,
 } from './Files.js';
-export { safeFileName, checkFileName, MAX_FILE_NAME_CHARS } from './files/names.js';
-export { portableSha256, type Sha256, type Sha256Factory } from './files/sha256.js';
+export { safeFileName } from './files/names.js';
 export { LanError, ProtocolError, ConnectionError, RelayError, UntrustedRelayError, ErrorCode, isErrorCode } from './errors.js';
 export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
-export { Transport, type TransportEvents, type TransportKind } from './transport/Transport.js';
-export { WebSocketTransport, type WebSocketLike, type WebSocketFactory } from './transport/WebSocketTransport.js';
-export { relayUrls, type RelayUrls } from './url.js';
-export { LocalMediaTrack } from './media/LocalMediaTrack.js';
 export type { CameraOptions, MicrophoneOptions, ScreenOptions, AudioState } from './media/MediaController.js';
-export type { MediaFallbacks, MediaPublisher, PublisherStats, EncodedOutput } from './media/types.js';
-export { decodableCodecs, chooseCodec } from './media/capabilities.js';
+export type { MediaFallbacks, PublisherStats } from './media/types.js';
 export {
   listDevices, cameraConstraints, screenConstraints, microphoneConstraints,
   type MediaDeviceList, type CameraConstraintOptions, type ScreenConstraintOptions,
 } from './media/devices.js';
-export { createVideoPublisher, type VideoPublisherOptions, type PublisherVideoCodec } from './media/videoCapture.js';
-export { createAudioPublisher, type AudioPublisherOptions } from './media/audioCapture.js';
 export { VideoRenderer, type VideoRendererEvents, type VideoRendererOptions, type VideoFrameSource, type VideoRenderTarget } from './media/VideoRenderer.js';
 export { AudioPlayout, type AudioPlayoutEvents, type AudioPlayoutOptions, type AudioPlayoutState, type AudioTrackStats } from './media/AudioPlayout.js';
-export { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './media/JitterBuffer.js';
-export { SpeakerDetector, type SpeakerDetectorEvents, type SpeakerDetectorOptions } from './media/SpeakerDetector.js';
-export type { Codec, TrackKind, Limits, ParticipantInfo, TrackInfo, ChatMessageInfo, FileInfo } from './protocol/index.js';
-export * as protocol from './protocol/index.js';
+export type { JitterBufferOptions, JitterBufferStats } from './media/JitterBuffer.js';

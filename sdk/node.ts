@@ -1,6 +1,7 @@
 /**
- * The Node entry of the SDK: everything in `lanconf`, plus the native TCP + UDP transport and a
- * WebSocket that works in Node 20.
+ * The Node entry of the SDK: everything in `lanconf`, with a `joinMeeting` that also speaks the native
+ * TCP + UDP transport (`transport: 'native'`), pins a relay's certificate (`tls`), and has a WebSocket that
+ * works in Node 20.
  *
  * @example
  * ```ts
@@ -58,5 +59,7 @@ const nodeSha256: Sha256Factory = () => {
   return { update: (data) => void hash.update(data), digestHex: () => hash.digest('hex') };
 };
 
+// Everything of the browser entry (its list is the one to read); this module's `joinMeeting` takes the
+// place of the browser's. The transports themselves stay internal: `transport: 'native'` picks one.
 export * from './index.js';
-export { NativeTransport, fetchRelayInfo, type RelayDiscovery, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';
+export type { NativeTransportOptions, NodeTlsOptions } from './transport/NativeTransport.js';

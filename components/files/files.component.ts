@@ -7,7 +7,7 @@ import { classMap } from 'lit/directives/class-map.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
-import type { Session } from '../../sdk/index.js';
+import type { Session, SessionEvents, SharedFile } from '../../sdk/index.js';
 import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { filesStyles } from './files.styles.js';
@@ -43,45 +43,14 @@ export interface FileItem {
   error?: string | undefined;
 }
 
-/**
- * What the element uses of `session.files` (feature-detected, so a session-like object without it, or
- * a file API of the page's own, works too). Events `fileOffered`, `fileProgress`, `fileCompleted`,
- * `fileFailed` (on the session, or on `session.files`) make the element re-read `list()`.
- * @internal
- */
-interface FilesApiLike {
-  send(file: File): unknown;
-  list?(): unknown;
-  download?(id: string): unknown;
-  on?(event: string, listener: (...args: unknown[]) => void): unknown;
-  off?(event: string, listener: (...args: unknown[]) => void): unknown;
-}
+/** The session events after which `session.files.list()` has changed. */
+const FILE_EVENTS: ReadonlyArray<keyof SessionEvents> = ['fileOffered', 'fileProgress', 'fileCompleted', 'fileFailed'];
 
-const FILE_EVENTS = ['fileOffered', 'fileProgress', 'fileCompleted', 'fileFailed'] as const;
-const STATES: readonly FileItemState[] = ['uploading', 'offered', 'downloading', 'done', 'failed'];
-
-function filesApi(session: Session | undefined): FilesApiLike | undefined {
-  const files = (session as { files?: unknown } | undefined)?.files;
-  return files && typeof (files as FilesApiLike).send === 'function' ? (files as FilesApiLike) : undefined;
-}
-
-/** One entry of a future `files.list()`, read loosely. */
-function toItem(value: unknown): FileItem | undefined {
-  if (!value || typeof value !== 'object') return undefined;
-  const v = value as Record<string, unknown>;
-  const id = typeof v.id === 'string' ? v.id : typeof v.id === 'number' ? String(v.id) : '';
-  if (!id) return undefined;
-  const state = STATES.includes(v.state as FileItemState) ? (v.state as FileItemState) : 'offered';
-  const from = [v.fromName, v.senderName, v.from].find((x): x is string => typeof x === 'string') ?? '';
+/** A file of `session.files.list()` as the element shows it. */
+function toItem(file: SharedFile): FileItem {
   return {
-    id,
-    name: typeof v.name === 'string' ? v.name : 'file',
-    size: typeof v.size === 'number' ? v.size : 0,
-    from,
-    state,
-    progress: typeof v.progress === 'number' ? v.progress : undefined,
-    local: v.local === true,
-    error: typeof v.error === 'string' ? v.error : v.error instanceof Error ? v.error.message : undefined,
+    id: file.id, name: file.name, size: file.size, from: file.fromName, state: file.state,
+    progress: file.progress, local: file.local, error: file.error,
   };
 }
 
@@ -160,11 +129,9 @@ export class LanFiles extends LitElement {
   /** File types the picker offers (the `accept` of `<input type="file">`), e.g. `image/*,.pdf`. Default: any. */
   declare accept: string;
 
-  // The file events are not in `SessionEvents` yet: `#bindApi` subscribes to them itself.
-  readonly #s = new SessionController(this, []);
-  #boundApi: FilesApiLike | undefined;
+  readonly #s = new SessionController(this, FILE_EVENTS, () => this.#sync());
+  /** The session whose files `items` shows. */
   #boundSession: Session | undefined;
-  #unsubscribe: (() => void) | undefined;
   #dragging = false;
   #announcement = '';
 
@@ -181,7 +148,7 @@ export class LanFiles extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#unbindApi();
+    // Connected again, the element reads the list afresh (the controller listens only while connected).
     this.#boundSession = undefined;
   }
 
@@ -195,16 +162,16 @@ export class LanFiles extends LitElement {
     const list = [...files];
     if (list.length === 0) return;
     if (!emit(this, 'lan-file-send', { files: list })) return;
-    const api = filesApi(this.#s.session);
-    if (!api) return;
+    const shared = this.#s.session?.files;
+    if (!shared) return;
     await Promise.all(list.map(async (file) => {
       try {
-        await api.send(file);
+        await shared.send(file);
       } catch (error) {
         this.#announce(`${file.name} could not be shared: ${error instanceof Error ? error.message : String(error)}`);
       }
     }));
-    await this.#sync();
+    this.#sync();
   }
 
   /** Adds a file, or replaces the one with the same id. */
@@ -224,60 +191,34 @@ export class LanFiles extends LitElement {
     this.items = this.items.filter((i) => i.id !== id);
   }
 
-  // --- the future SDK API --------------------------------------------------------------------------
+  // --- session.files -------------------------------------------------------------------------------
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     const session = this.#s.session;
     if (session !== this.#boundSession) {
       this.#boundSession = session;
-      this.#bindApi(filesApi(session), session);
+      // Without a session, `items` stays as it is: the page's own list.
+      this.#sync();
     }
     if (changed.has('items')) this.#announceChanges(changed.get('items') as FileItem[] | undefined);
   }
 
-  #bindApi(api: FilesApiLike | undefined, session: Session | undefined): void {
-    this.#unbindApi();
-    this.#boundApi = api;
-    if (!api) return;
-    const listener = () => void this.#sync();
-    // The SDK's managers emit through the session (like `chat`); a files manager may emit itself too.
-    const emitters = ([session, api] as unknown[]).filter((e): e is FilesApiLike => typeof (e as FilesApiLike | undefined)?.on === 'function');
-    for (const emitter of emitters) for (const event of FILE_EVENTS) emitter.on!(event, listener);
-    this.#unsubscribe = () => {
-      for (const emitter of emitters) for (const event of FILE_EVENTS) emitter.off?.(event, listener);
-    };
-    void this.#sync();
-  }
-
-  #unbindApi(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
-    this.#boundApi = undefined;
-  }
-
-  async #sync(): Promise<void> {
-    const api = this.#boundApi;
-    if (!api || typeof api.list !== 'function') return;
-    try {
-      const list = await api.list();
-      if (api !== this.#boundApi || !Array.isArray(list)) return;
-      this.items = list.map(toItem).filter((i): i is FileItem => !!i);
-    } catch {
-      // The list stays as it was; the next event tries again.
-    }
+  /** Shows `session.files.list()`: after each file event, a send and a download. */
+  #sync(): void {
+    const files = this.#s.session?.files;
+    if (files) this.items = files.list().map(toItem);
   }
 
   async #download(item: FileItem): Promise<void> {
     if (!emit(this, 'lan-file-download', { id: item.id })) return;
-    const api = this.#boundApi;
-    if (!api || typeof api.download !== 'function') return;
+    const files = this.#s.session?.files;
+    if (!files) return;
     try {
-      const result = await api.download(item.id);
-      if (result instanceof Blob) saveBlob(result, safeFileName(item.name));
+      saveBlob(await files.download(item.id), safeFileName(item.name));
     } catch (error) {
       this.#announce(`${item.name} could not be downloaded: ${error instanceof Error ? error.message : String(error)}`);
     }
-    await this.#sync();
+    this.#sync();
   }
 
   // --- picking and dropping ------------------------------------------------------------------------

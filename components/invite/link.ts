@@ -4,7 +4,7 @@
  * @module
  * @internal
  */
-import { relayUrls } from '../../sdk/index.js';
+import { relayUrls } from '../../sdk/url.js';
 
 /**
  * The link that invites someone to `meeting`: `page` (the embedding page's URL) with its `meeting` query

@@ -153,7 +153,7 @@ interface Graph {
 
 /**
  * Plays every remote microphone track of a session: decodes each (WebCodecs Opus, or PCM 16-bit by hand),
- * runs a {@link JitterBuffer} per track inside one AudioWorklet mixer, and plays the mix on the session's
+ * runs an adaptive jitter buffer per track inside one AudioWorklet mixer, and plays the mix on the session's
  * AudioContext (48 kHz, `latencyHint: 'interactive'`), created on first need.
  *
  * Browsers let an AudioContext make sound only after a user gesture. The app calls `session.startAudio()`
@@ -161,12 +161,20 @@ interface Graph {
  * still refuses, the state is `blocked` and a `stateChanged` event says so. A blocked playout also resumes by
  * itself on the next click or key press anywhere in the page.
  *
+ * A browser session has one already, and plays every remote microphone through it (`session.startAudio()`,
+ * `session.setAudioOutput()`). Make one of your own to play chosen tracks somewhere else as well: another
+ * output device, or your own Web Audio graph through {@link AudioPlayout.context}.
+ *
  * @example
  * ```ts
- * const playout = new AudioPlayout();
- * playout.on('stateChanged', (state) => (unmuteButton.hidden = state !== 'blocked'));
- * unmuteButton.onclick = () => playout.start();
- * session.on('trackPublished', (track) => { if (track.kind === 'microphone') playout.addTrack(track); });
+ * import { AudioPlayout } from 'lanconf';
+ * // The presenter's voice on the room's loudspeaker too.
+ * const playout = new AudioPlayout({ sinkId: loudspeakerId });
+ * playout.on('stateChanged', (state) => (playButton.hidden = state !== 'blocked'));
+ * playButton.onclick = () => playout.start();   // browsers wait for a user gesture
+ * session.on('trackPublished', (track) => {
+ *   if (track.kind === 'microphone' && track.participantId === presenterId) playout.addTrack(track);
+ * });
  * ```
  */
 export class AudioPlayout extends TypedEmitter<AudioPlayoutEvents> {

@@ -7,7 +7,7 @@
  * @module
  */
 
-/** Tuning of a {@link JitterBuffer}. Every field has a default that suits 20 ms voice frames on a LAN. */
+/** Tuning of a jitter buffer (one per remote audio track). Every field has a default that suits 20 ms voice frames on a LAN. */
 export interface JitterBufferOptions {
   /** Samples per second of the PCM pushed and pulled. Default 48000. */
   sampleRate?: number;
@@ -29,7 +29,7 @@ export interface JitterBufferOptions {
   fadeSamples?: number;
 }
 
-/** Counters and state of a {@link JitterBuffer}. Counters only grow (until {@link JitterBuffer.reset}). */
+/** Counters and state of a jitter buffer. Counters only grow (until the buffer is reset). */
 export interface JitterBufferStats {
   /** Audio waiting to be played, from the playout point to the end of the newest frame (ms). */
   bufferedMs: number;

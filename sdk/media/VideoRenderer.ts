@@ -108,13 +108,22 @@ type VideoFeed =
  * attached `<canvas>` (resized to the picture) and `<video>`; a picture that is older than one already
  * shown is dropped, never queued.
  *
+ * `remoteTrack.attach(element)` is the short way for a session's tracks (it makes the track's renderer and
+ * pauses the video at the relay while no element shows it). A renderer of your own draws any source of
+ * {@link RemoteFrame}s and tells more: `latencyMs`, `framesDecoded`, `framesDropped`.
+ *
  * @example
  * ```ts
- * const renderer = new VideoRenderer(remoteTrack);
- * renderer.on('keyFrameNeeded', () => remoteTrack.requestKeyFrame());
- * renderer.attach(document.querySelector('video')!);
- * // later
- * renderer.close();
+ * import { VideoRenderer, joinMeeting } from 'lanconf';
+ * // Without attach(), the relay would pause a video no element shows: ask for every frame.
+ * const session = await joinMeeting({ url: location.origin, meeting: 'Room1', name: 'Wall', pauseUnseenVideo: false });
+ * session.on('trackPublished', (track) => {
+ *   if (track.kind === 'microphone') return;
+ *   const renderer = new VideoRenderer(track);
+ *   renderer.on('keyFrameNeeded', () => track.requestKeyFrame());
+ *   renderer.attach(document.body.appendChild(document.createElement('canvas')));
+ *   track.once('ended', () => renderer.close());
+ * });
  * ```
  */
 export class VideoRenderer extends TypedEmitter<VideoRendererEvents> {
