@@ -61,7 +61,7 @@ let sharedReadBuffer: Buffer | undefined;
  * `onBytes` with each read's bytes, valid only until it returns. Node's default is a new 64 KiB buffer
  * per read; at file-transfer speeds those buffers cost more CPU than the reads themselves (a
  * 1 GiB native upload: 0.6–0.75 s of relay CPU reading the socket the default way, 0.15–0.2 s this
- * way, measured in docs/architecture.md). One buffer serves all links because a read's bytes are
+ * way, measured in docs/performance.md, "Design measurements"). One buffer serves all links because a read's bytes are
  * handed over before the next read starts. Node lets `onread` be given only to a socket it creates,
  * so the accepted socket's handle moves to a new one; returns `undefined`, leaving `accepted` as it
  * was, where that cannot be done (TLS, or a Node without the handle).

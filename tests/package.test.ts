@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const NODE_ONLY = /^(node:|net$|dgram$|fs$|tls$|http$|https$|os$|path$|crypto$|ws$|selfsigned$)/;
+const NODE_ONLY = /^(node:|net$|dgram$|fs$|tls$|http$|https$|os$|path$|crypto$|ws$)/;
 
 /** Every module reachable from `file` through static and dynamic imports, with its bare imports. */
 function importGraph(file: string, seen = new Map<string, string[]>()): Map<string, string[]> {

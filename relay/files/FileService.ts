@@ -52,7 +52,7 @@ export interface FileServiceOptions {
   minFileChargeBytes?: number | undefined;
   /** Tells everyone in a meeting (the new file). */
   broadcast(meeting: string, message: RelayMessage): void;
-  log(level: 'info' | 'warn', message: string, fields?: import('../Relay.js').LogFields): void;
+  log(level: 'info' | 'warn', message: string, fields?: import('../options.js').LogFields): void;
 }
 
 /** The defaults of the file service's own limits (see {@link FileServiceOptions}). @internal */

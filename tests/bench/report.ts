@@ -271,13 +271,20 @@ export function renderReport(results: ConfigResult[], s: Settings, m: MachineInf
 /** Markers around the browser media section, so one part can be re-run without losing the other's figures. */
 const MEDIA_START = '<!-- browser-media:start (tests/bench/media.ts) -->';
 const MEDIA_END = '<!-- browser-media:end -->';
-/** Markers around the file-transfer section (tests/bench/files.ts). */
+/** Markers around the native capture section (tests/bench/capture.ts). */
 const CAPTURE_START = '<!-- native-capture:start (tests/bench/capture.ts) -->';
 const CAPTURE_END = '<!-- native-capture:end -->';
+/** Markers around the first-join section (tests/bench/join.ts). */
 const JOIN_START = '<!-- first-join:start (tests/bench/join.ts) -->';
 const JOIN_END = '<!-- first-join:end -->';
+/** Markers around the file-transfer section (tests/bench/files.ts). */
 const FILES_START = '<!-- file-transfer:start (tests/bench/files.ts) -->';
 const FILES_END = '<!-- file-transfer:end -->';
+/** Markers around the sections written by hand, which no bench writes: kept as they are, after the relay report. */
+const BUNDLE_START = '<!-- bundle-size:start';
+const BUNDLE_END = '<!-- bundle-size:end -->';
+const DESIGN_START = '<!-- design-measurements:start';
+const DESIGN_END = '<!-- design-measurements:end -->';
 
 /** Cuts the marked section out of `text`: the section (markers included) and the text without it. */
 function cutSection(text: string | undefined, start: string, end: string): { section: string | undefined; rest: string | undefined } {
@@ -291,20 +298,23 @@ function cutSection(text: string | undefined, start: string, end: string): { sec
 /**
  * docs/performance.md from the parts that ran (`relayDoc`: the relay report; `mediaSection`: the browser media
  * section; `filesSection`: the file-transfer section) and, for a part that did not run (`BENCH_ONLY`), the figures
- * the previous file had.
+ * the previous file had. The sections written by hand (*Bundle size*, then *Design measurements*) are taken from
+ * the previous file as they are and put back after the relay report.
  */
 export function composeReport(previous: string | undefined, relayDoc: string | undefined, mediaSection: string | undefined, filesSection?: string,
   captureSection?: string, joinSection?: string): string {
   const join = cutSection(previous, JOIN_START, JOIN_END);
-  // Written by hand, not by a bench: always kept as it is.
-  const bundle = cutSection(join.rest, '<!-- bundle-size:start', '<!-- bundle-size:end -->');
-  const capture = cutSection(bundle.rest, CAPTURE_START, CAPTURE_END);
+  // Written by hand, not by a bench: always kept as they are.
+  const bundle = cutSection(join.rest, BUNDLE_START, BUNDLE_END);
+  const design = cutSection(bundle.rest, DESIGN_START, DESIGN_END);
+  const capture = cutSection(design.rest, CAPTURE_START, CAPTURE_END);
   const files = cutSection(capture.rest, FILES_START, FILES_END);
   const media = cutSection(files.rest, MEDIA_START, MEDIA_END);
   const previousRelay = media.rest?.trimEnd();
   const relay = (relayDoc ?? (previousRelay || undefined) ?? '# Performance\n\n(The relay bench has not been run: `BENCH_ONLY=relay npm run bench`.)\n').trimEnd();
   const parts = [relay];
   if (bundle.section) parts.push(bundle.section);
+  if (design.section) parts.push(design.section);
   const mediaPart = mediaSection !== undefined ? `${MEDIA_START}\n${mediaSection.trimEnd()}\n${MEDIA_END}` : media.section;
   if (mediaPart) parts.push(mediaPart);
   const filesPart = filesSection !== undefined ? `${FILES_START}\n${filesSection.trimEnd()}\n${FILES_END}` : files.section;
