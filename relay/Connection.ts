@@ -11,7 +11,7 @@ import {
   idBytesEqual, type ClientMessage, type Limits, type RelayMessage, Reassembler, type ReassemblyBudget,
   codecFitsKind,
 } from '../sdk/protocol/index.js';
-import type { SharedBody, UdpSeal } from '../sdk/transport/udpSeal.js';
+import type { SharedBody, UdpSeal } from '../sdk/node/udpSeal.js';
 import type { FileService } from './files/FileService.js';
 import { releaseChunkBuffer } from './files/chunkBuffers.js';
 import type { PeerLink } from './links.js';

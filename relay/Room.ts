@@ -11,7 +11,7 @@ import {
 import type { ForwardedFrame } from './Connection.js';
 import { trackInfo, type Participant } from './Participant.js';
 import type { Store } from './store/Store.js';
-import { encryptBody, type SharedBody } from '../sdk/transport/udpSeal.js';
+import { encryptBody, type SharedBody } from '../sdk/node/udpSeal.js';
 
 /**
  * A video frame that reaches the relay this much later than its track's recent best (µs) waited in a

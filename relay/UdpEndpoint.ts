@@ -9,7 +9,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import {
   DEFAULT_UDP_PAYLOAD, MAX_UDP_DATAGRAM, MEDIA_HEADER_BYTES, PacketType, UDP_BIND_ACK, UDP_TOKEN_BYTES, decodeUdpBind, randomToken,
 } from '../sdk/protocol/index.js';
-import { SEAL_OVERHEAD, SEALED_BIND_BYTES, UdpSeal, newUdpKey, sealedBindToken } from '../sdk/transport/udpSeal.js';
+import { SEAL_OVERHEAD, SEALED_BIND_BYTES, UdpSeal, newUdpKey, sealedBindToken } from '../sdk/node/udpSeal.js';
 import type { Connection, ForwardedFrame, UdpBinding } from './Connection.js';
 import { normalizeAddress } from './links.js';
 

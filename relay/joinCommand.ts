@@ -14,7 +14,7 @@ import { ErrorCode, LanError } from '../sdk/errors.js';
 import { formatSize } from '../sdk/files/format.js';
 import { joinMeeting, type NodeJoinOptions } from '../sdk/node.js';
 import type { Session } from '../sdk/Session.js';
-import { normalizeFingerprint } from '../sdk/transport/nodeTls.js';
+import { normalizeFingerprint } from '../sdk/node/nodeTls.js';
 import type { RemoteTrack } from '../sdk/Track.js';
 import { discover, type RelayAdvert } from './discovery.js';
 import {

@@ -8,7 +8,7 @@ import { Socket } from 'node:net';
 import { FrameParser, Opcode, encodeTextFrame, binaryFrameHeader } from '../sdk/protocol/framing.js';
 import { ErrorCode, type ProtocolError } from '../sdk/errors.js';
 import { chunkBuffer, releaseChunkBuffer } from './files/chunkBuffers.js';
-import { fillCopy } from '../sdk/transport/nodeCopy.js';
+import { fillCopy } from '../sdk/node/nodeCopy.js';
 
 /** Events a link reports to its owner. @internal */
 export interface LinkHandlers {

@@ -13,17 +13,17 @@
 import { createHash } from 'node:crypto';
 import type { Sha256Factory } from './files/sha256.js';
 import { startSession, type JoinOptions, type Session } from './Session.js';
-import { NativeTransport, type NativeTransportOptions, type NodeTlsOptions } from './transport/NativeTransport.js';
-import { pinProblem } from './transport/nodeTls.js';
+import { NativeTransport, type NativeTransportOptions, type NodeTlsOptions } from './node/NativeTransport.js';
+import { pinProblem } from './node/nodeTls.js';
 import { WebSocketTransport } from './transport/WebSocketTransport.js';
-import { nodeWebSocketFactory } from './transport/wsClient.js';
+import { nodeWebSocketFactory } from './node/wsClient.js';
 import { relayUrls } from './url.js';
 
 /** Options of {@link joinMeeting} in Node. */
 export interface NodeJoinOptions extends JoinOptions, NativeTransportOptions {
   /** `'websocket'` (default) or `'native'`: TCP for control and chat, UDP for media. */
   transport?: 'websocket' | 'native';
-  /** TLS options for a relay with a self-signed certificate (`wss://`, `https://`). */
+  /** TLS options for a relay whose certificate this machine does not trust: a pinned fingerprint or a CA (`wss://`, `https://`). */
   tls?: NodeTlsOptions;
 }
 
@@ -62,4 +62,4 @@ const nodeSha256: Sha256Factory = () => {
 // Everything of the browser entry (its list is the one to read); this module's `joinMeeting` takes the
 // place of the browser's. The transports themselves stay internal: `transport: 'native'` picks one.
 export * from './index.js';
-export type { NativeTransportOptions, NodeTlsOptions } from './transport/NativeTransport.js';
+export type { NativeTransportOptions, NodeTlsOptions } from './node/NativeTransport.js';

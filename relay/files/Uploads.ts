@@ -15,7 +15,7 @@ import {
   FILE_ACK_EVERY_BYTES, FILE_CHUNK_HEADER_BYTES, FILE_WINDOW_BYTES, decodeFileChunk, randomId,
   type ClientMessageOf, type FileInfo, type Limits,
 } from '../../sdk/protocol/index.js';
-import { fillCopy } from '../../sdk/transport/nodeCopy.js';
+import { fillCopy } from '../../sdk/node/nodeCopy.js';
 import type { Store, StoredFile } from '../store/Store.js';
 import type { BlobStore } from './BlobStore.js';
 import { chunkBuffer, releaseChunkBuffer } from './chunkBuffers.js';

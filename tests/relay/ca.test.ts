@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { issueServerCertificate, ownCa } from '../../relay/ca.js';
 import { Relay } from '../../relay/Relay.js';
 import { caIssuedTls, wantedNames } from '../../relay/tls.js';
-import { pinMismatch, tlsConnectOptions } from '../../sdk/transport/nodeTls.js';
+import { pinMismatch, tlsConnectOptions } from '../../sdk/node/nodeTls.js';
 import type { LanError } from '../../sdk/errors.js';
 import type { Session } from '../../sdk/Session.js';
 import { runCli } from '../cli-process.js';

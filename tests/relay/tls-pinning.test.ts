@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { joinMeeting } from '../../sdk/node.js';
-import { fetchRelayInfo } from '../../sdk/transport/NativeTransport.js';
+import { fetchRelayInfo } from '../../sdk/node/NativeTransport.js';
 import { relayUrls } from '../../sdk/url.js';
 import type { Session } from '../../sdk/Session.js';
 import { runCli } from '../cli-process.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Session } from '../../sdk/Session.js';
 import { PacketType, UDP_BIND_ACK, decodeMediaPacket, encodeMediaPacket, encodeUdpBind, fragmentPacket } from '../../sdk/protocol/index.js';
-import { UdpSeal, newUdpKey } from '../../sdk/transport/udpSeal.js';
+import { UdpSeal, newUdpKey } from '../../sdk/node/udpSeal.js';
 import { RawTcp, RawUdp, join, leaveAll, pattern, sleep, startRelay, until } from '../helpers.js';
 
 const joined = (pieces: Uint8Array[]) => Buffer.concat(pieces);

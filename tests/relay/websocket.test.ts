@@ -3,7 +3,7 @@
  * raw TCP client writes the handshake and frames itself, so that every rule is seen on the wire: what RFC
  * 6455 asks, what `ws` answers where the two differ (pinned here, one comment per case), and lanconf's
  * own limits (fragments, reads held, pongs). Each bad frame closes that connection only; a steady
- * participant notices nothing. And the Node client (`ws` too, sdk/transport/wsClient.ts) writes nothing
+ * participant notices nothing. And the Node client (`ws` too, sdk/node/wsClient.ts) writes nothing
  * to a server whose certificate fails the pin.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { test, type TestContext } from 'node:test';
 import type { Session } from '../../sdk/Session.js';
 import { FILE_CHUNK_HEADER_BYTES } from '../../sdk/protocol/fileChunk.js';
-import { nodeWebSocketFactory } from '../../sdk/transport/wsClient.js';
+import { nodeWebSocketFactory } from '../../sdk/node/wsClient.js';
 import { PONG_BACKLOG_BYTES, WS_MAX_FRAGMENTS, WS_MIN_BUFFERED_READS, closeReason } from '../../relay/wsLink.js';
 import { HOST, assertRelayServes, join, joinMessage, leaveAll, pattern, sleep, startRelay, until, withTimeout, type TestRelay } from '../helpers.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { PacketType, UDP_BIND_ACK, encodeUdpBind, randomToken } from '../../sdk/protocol/index.js';
 import {
   REPLAY_WINDOW, ReplayWindow, SEAL_HEADER_BYTES, SEAL_OVERHEAD, SEAL_TAG_BYTES, SEALED_BIND_BYTES, UdpSeal, encryptBody, newUdpKey, sealedBindToken,
-} from '../../sdk/transport/udpSeal.js';
+} from '../../sdk/node/udpSeal.js';
 import { pattern } from '../helpers.js';
 
 const joined = (pieces: Uint8Array[]) => Buffer.concat(pieces);

@@ -1,6 +1,6 @@
 /**
  * Fuzz target `udp-seal`: `UdpSeal` (`seal`, `sealShared`, `open`, `sealBind`, `openBind`), `encryptBody`,
- * `sealedBindToken` and `ReplayWindow` (sdk/transport/udpSeal.ts) against docs/protocol.md §6.1.
+ * `sealedBindToken` and `ReplayWindow` (sdk/node/udpSeal.ts) against docs/protocol.md §6.1.
  *
  * Two kinds of input:
  *
@@ -34,7 +34,7 @@
  * @module
  */
 import fc from 'fast-check';
-import { ReplayWindow, UdpSeal, encryptBody, sealedBindToken, type SharedBody } from '../../../sdk/transport/udpSeal.js';
+import { ReplayWindow, UdpSeal, encryptBody, sealedBindToken, type SharedBody } from '../../../sdk/node/udpSeal.js';
 import { FuzzFinding, bytesFromJson, bytesToJson, ensure, fail, show, type FuzzTarget } from '../target.js';
 
 /** An end: `a` client and `b` relay under the input's key; `xa`, `xb` the same sides under another key. */
@@ -654,7 +654,7 @@ function fromJsonValue(value: unknown): unknown {
 
 export const udpSealTarget: FuzzTarget<SealInput> = {
   name: 'udp-seal',
-  parser: '`UdpSeal` (`open`, `openBind`, `seal`, `sealShared`, `sealBind`), `encryptBody`, `sealedBindToken`, `ReplayWindow` (sdk/transport/udpSeal.ts)',
+  parser: '`UdpSeal` (`open`, `openBind`, `seal`, `sealShared`, `sealBind`), `encryptBody`, `sealedBindToken`, `ReplayWindow` (sdk/node/udpSeal.ts)',
   quickRuns: 1000,
   arbitrary(seeds) {
     const fresh = fc.oneof({ weight: 3, arbitrary: conversation }, { weight: 1, arbitrary: windowInput });

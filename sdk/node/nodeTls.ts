@@ -6,9 +6,15 @@
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 
-/** TLS options for Node clients of a relay with a self-signed certificate. */
+/**
+ * TLS options for Node clients of a relay whose certificate the machine does not trust: one from the relay's
+ * own certificate authority (the default), or the admin's own.
+ */
 export interface NodeTlsOptions {
-  /** The relay's certificate (PEM), trusted as a CA: `relay.certificate`, or `cert.pem` from its data dir. */
+  /**
+   * A certificate to trust as an authority (PEM): the relay's CA (`relay.caCertificate`, `ca/ca.pem` in its data
+   * dir, or `/trust/ca.pem` on its trust page), or its own certificate (`relay.certificate`).
+   */
   ca?: string | Buffer;
   /**
    * The SHA-256 fingerprint `lanconf-relay` prints at start (`AB:CD:…`; case, colons and spaces do not
@@ -52,8 +58,8 @@ export function pinProblem(tls: NodeTlsOptions | undefined, secure: boolean, url
 }
 
 /**
- * Options for `tls.connect` / `https.request`. With a fingerprint the chain is not checked by Node (a
- * self-signed certificate has none); {@link pinMismatch} must then be called on `secureConnect`.
+ * Options for `tls.connect` / `https.request`. With a fingerprint the chain is not checked by Node (the
+ * pin replaces it); {@link pinMismatch} must then be called on `secureConnect`.
  */
 export function tlsConnectOptions(tls: NodeTlsOptions | undefined): ConnectionOptions {
   return {

@@ -19,7 +19,7 @@ import {
   encodeUdpBind, fragmentPacket, type ClientMessage, type RelayMessageOf,
 } from '../protocol/index.js';
 import type { RelayUrls } from '../url.js';
-import { SENDER_VIDEO_HIGH_WATER, Transport } from './Transport.js';
+import { SENDER_VIDEO_HIGH_WATER, Transport } from '../transport/Transport.js';
 import { pinMismatch, pinProblem, tlsConnectOptions, type NodeTlsOptions } from './nodeTls.js';
 
 

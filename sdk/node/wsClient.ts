@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { WebSocket, type ClientOptions } from 'ws';
 import { pinMismatch, tlsConnectOptions, type NodeTlsOptions } from './nodeTls.js';
-import type { WebSocketFactory, WebSocketLike } from './WebSocketTransport.js';
+import type { WebSocketFactory, WebSocketLike } from '../transport/WebSocketTransport.js';
 
 /** The longest message the Node client takes from a relay (ws's default is 100 MiB). */
 export const NODE_WS_MAX_PAYLOAD = 64 * 1024 * 1024;
