@@ -64,11 +64,11 @@ test('the browser entries reach no Node module and nothing under sdk/node/', () 
   }
 });
 
-test('the relay core takes from the SDK only the wire, errors, the emitter, file names and the Node helpers', () => {
+test('the relay core takes from the SDK only the wire, errors, the emitter, file names and lists, and the Node helpers', () => {
   // A native host (lanconf-relay join and the capture adapters) is an SDK client like any app: it may use all of it.
   const client = (file: string) => file === 'relay/joinCommand.ts' || file.startsWith('relay/capture/');
   const allowed = (path: string) => path.startsWith('sdk/protocol/') || path === 'sdk/errors.ts' || path === 'sdk/TypedEmitter.ts'
-    || path.startsWith('sdk/files/') || path === 'sdk/node/udpSeal.ts' || path === 'sdk/node/nodeCopy.ts';
+    || path === 'sdk/files/names.ts' || path === 'sdk/files/list.ts' || path === 'sdk/node/udpSeal.ts' || path === 'sdk/node/nodeCopy.ts';
   const broken: string[] = [];
   const files = sources('relay').filter((f) => !client(f));
   assert.ok(files.length > 20, 'the relay sources were found');
