@@ -1,5 +1,5 @@
 /**
- * The pauses between attempts to get a connection back, shared by every retry loop: `Session` reconnects,
+ * The pauses between attempts to get a connection back, shared by every retry loop: `Session` reconnects (in its `SignalConnection`),
  * `<lan-meeting>` rejoins and `lanconf-relay join` (docs/architecture.md, *Retrying*). Browser-safe.
  * @module
  * @internal

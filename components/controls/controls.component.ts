@@ -4,12 +4,12 @@
  */
 import { LitElement, html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import { classMap } from 'lit/directives/class-map.js';
-import { listDevices, type LocalTrack, type MediaDeviceList, type Session, type TrackKind } from '../../sdk/index.js';
-import type { LocalMediaTrack } from '../../sdk/index.js';
+import type { LocalTrack, Session, TrackKind } from '../../sdk/index.js';
 import { deviceError, type Device } from '../shared/device-errors.js';
 import { emit } from '../shared/events.js';
 import { SessionController } from '../shared/session-controller.js';
 import { controlsStyles } from './controls.styles.js';
+import { DeviceMenuController } from './device-menu.js';
 import { icon, type IconName } from './icons.js';
 
 /** The buttons of `<lan-controls>`, in the order they appear. */
@@ -19,7 +19,6 @@ const ALL_CONTROLS: readonly ControlName[] = ['mic', 'camera', 'screen', 'chat',
 type MediaControl = 'mic' | 'camera' | 'screen';
 /** The controls that open a side panel. */
 export type PanelControl = 'chat' | 'files' | 'participants';
-type MenuName = 'mic' | 'camera';
 
 const KIND: Record<MediaControl, TrackKind> = { mic: 'microphone', camera: 'camera', screen: 'screen' };
 const LABEL: Record<ControlName, string> = {
@@ -130,10 +129,15 @@ export class LanControls extends LitElement {
   readonly #s = new SessionController(this, ['localTrackPublished', 'localTrackUnpublished']);
   readonly #busy = new Set<ControlName>();
   readonly #watched = new Map<LocalTrack, () => void>();
+  readonly #menus = new DeviceMenuController(this, {
+    session: () => this.#s.session,
+    track: (kind) => this.#track(kind),
+    report: (error, what) => this.#report(error, what),
+    chosen: () => {
+      this.#error = '';
+    },
+  });
   #boundSession: Session | undefined;
-  #menu: MenuName | undefined;
-  #devices: MediaDeviceList | undefined;
-  #chosen: { mic?: string; camera?: string; speaker?: string } = {};
   #error = '';
   /** The toolbar item that takes Tab focus (roving tabindex). */
   #current = 'mic';
@@ -150,15 +154,11 @@ export class LanControls extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('keydown', this.#onShortcut);
-    document.addEventListener('pointerdown', this.#onOutsidePointer, true);
-    navigator.mediaDevices?.addEventListener?.('devicechange', this.#onDeviceChange);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('keydown', this.#onShortcut);
-    document.removeEventListener('pointerdown', this.#onOutsidePointer, true);
-    navigator.mediaDevices?.removeEventListener?.('devicechange', this.#onDeviceChange);
     this.#unwatchAll();
   }
 
@@ -224,7 +224,7 @@ export class LanControls extends LitElement {
       this.#boundSession = session;
       this.#unwatchAll();
       this.#error = '';
-      if (session && this.#chosen.speaker) void session.setAudioOutput(this.#chosen.speaker).catch(() => undefined);
+      this.#menus.sessionChanged(session);
     }
     // Follow mute and end of every local track, whoever published or muted it.
     if (session) {
@@ -263,7 +263,7 @@ export class LanControls extends LitElement {
         else await session.publishScreen();
         on = !track;
       } else if (!track) {
-        const deviceId = this.#chosen[control];
+        const deviceId = this.#menus.chosen(control);
         const options = deviceId ? { deviceId } : {};
         await (control === 'mic' ? session.publishMicrophone(options) : session.publishCamera(options));
         on = true;
@@ -307,142 +307,11 @@ export class LanControls extends LitElement {
     }
   }
 
-  async #choose(menu: MenuName, role: 'input' | 'speaker', deviceId: string): Promise<void> {
-    this.#closeMenu(true);
-    try {
-      if (role === 'speaker') {
-        this.#chosen.speaker = deviceId;
-        await this.#s.session?.setAudioOutput(deviceId);
-      } else {
-        this.#chosen[menu] = deviceId;
-        const track = this.#track(KIND[menu]) as Partial<LocalMediaTrack> | undefined;
-        if (track && typeof track.switchDevice === 'function') await track.switchDevice(deviceId);
-      }
-      this.#error = '';
-    } catch (error) {
-      this.#report(error, role === 'speaker' ? 'speaker' : menu);
-    }
-    this.requestUpdate();
-  }
-
   #report(error: unknown, what: ControlName | 'speaker'): void {
     const reported = describeMediaError(error, what);
     if (emit(this, 'lan-error', { error: reported })) this.#error = reported.message;
     this.requestUpdate();
   }
-
-  // --- menus ---------------------------------------------------------------------------------------
-
-  async #openMenu(menu: MenuName, focus: 'first' | 'last' | 'checked'): Promise<void> {
-    this.#menu = menu;
-    this.requestUpdate();
-    await this.updateComplete;
-    this.#focusMenuItem(focus);
-    // Labels appear once a device has been opened, and devices come and go: list them on every opening.
-    try {
-      this.#devices = await listDevices();
-    } catch (error) {
-      this.#report(error, menu);
-    }
-    if (this.#menu !== menu) return;
-    const hadFocus = this.#menuItems().some((item) => item === this.shadowRoot?.activeElement);
-    this.requestUpdate();
-    await this.updateComplete;
-    if (!hadFocus) this.#focusMenuItem(focus);
-  }
-
-  #closeMenu(refocus: boolean): void {
-    const menu = this.#menu;
-    if (!menu) return;
-    this.#menu = undefined;
-    this.requestUpdate();
-    if (refocus) void this.updateComplete.then(() => this.#trigger(menu)?.focus());
-  }
-
-  #trigger(menu: MenuName): HTMLButtonElement | null {
-    return this.renderRoot.querySelector<HTMLButtonElement>(`[data-tb="${menu}-menu"]`);
-  }
-
-  #menuItems(): HTMLButtonElement[] {
-    return [...this.renderRoot.querySelectorAll<HTMLButtonElement>('.menu:not([hidden]) .menu-item')];
-  }
-
-  #focusMenuItem(which: 'first' | 'last' | 'checked' | number): void {
-    const items = this.#menuItems();
-    if (items.length === 0) {
-      this.renderRoot.querySelector<HTMLElement>('.menu:not([hidden])')?.focus();
-      return;
-    }
-    let index: number;
-    if (which === 'first') index = 0;
-    else if (which === 'last') index = items.length - 1;
-    else if (which === 'checked') index = Math.max(0, items.findIndex((i) => i.getAttribute('aria-checked') === 'true'));
-    else index = (which + items.length) % items.length;
-    items[index]?.focus();
-  }
-
-  #onTriggerKeyDown = (event: KeyboardEvent): void => {
-    const menu = (event.currentTarget as HTMLElement).dataset.menu as MenuName;
-    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      event.stopPropagation();
-      void this.#openMenu(menu, event.key === 'ArrowDown' ? 'first' : 'last');
-    }
-  };
-
-  #onTriggerClick = (event: MouseEvent): void => {
-    const menu = (event.currentTarget as HTMLElement).dataset.menu as MenuName;
-    if (this.#menu === menu) this.#closeMenu(false);
-    else void this.#openMenu(menu, 'checked');
-  };
-
-  #onMenuKeyDown = (event: KeyboardEvent): void => {
-    const items = this.#menuItems();
-    const index = items.findIndex((i) => i === this.shadowRoot?.activeElement);
-    let handled = true;
-    switch (event.key) {
-      case 'ArrowDown': this.#focusMenuItem(index + 1); break;
-      case 'ArrowUp': this.#focusMenuItem(index < 0 ? -1 : index - 1); break;
-      case 'Home': this.#focusMenuItem('first'); break;
-      case 'End': this.#focusMenuItem('last'); break;
-      case 'Escape': this.#closeMenu(true); break;
-      case 'Tab': this.#closeMenu(false); handled = false; break;
-      default: {
-        // Type-ahead: the next item starting with the letter typed.
-        if (event.key.length === 1 && /\S/.test(event.key) && !event.ctrlKey && !event.metaKey && !event.altKey) {
-          const letter = event.key.toLowerCase();
-          const order = [...items.slice(index + 1), ...items.slice(0, index + 1)];
-          order.find((i) => i.textContent?.trim().toLowerCase().startsWith(letter))?.focus();
-        } else handled = false;
-      }
-    }
-    if (handled) {
-      event.preventDefault();
-      event.stopPropagation();
-    }
-  };
-
-  #onMenuFocusOut = (event: FocusEvent): void => {
-    const next = event.relatedTarget as Node | null;
-    const menu = this.#menu;
-    if (!menu || !next) return;
-    const item = this.renderRoot.querySelector(`[data-item="${menu}"]`);
-    if (!item?.contains(next)) this.#closeMenu(false);
-  };
-
-  #onOutsidePointer = (event: PointerEvent): void => {
-    if (!this.#menu) return;
-    const item = this.renderRoot.querySelector(`[data-item="${this.#menu}"]`);
-    if (item && !event.composedPath().includes(item)) this.#closeMenu(false);
-  };
-
-  #onDeviceChange = (): void => {
-    if (!this.#menu) return;
-    void listDevices().then((devices) => {
-      this.#devices = devices;
-      this.requestUpdate();
-    }, () => undefined);
-  };
 
   // --- toolbar keyboard and shortcuts --------------------------------------------------------------
 
@@ -487,22 +356,6 @@ export class LanControls extends LitElement {
   };
 
   // --- rendering -----------------------------------------------------------------------------------
-
-  protected override updated(): void {
-    const menu = this.renderRoot.querySelector<HTMLElement>('.menu:not([hidden])');
-    if (!menu) return;
-    // Keep the menu on screen: above its button unless there is no room, and shifted in from the edges.
-    menu.classList.remove('below');
-    menu.style.setProperty('--_shift', '0px');
-    let rect = menu.getBoundingClientRect();
-    if (rect.top < 8) {
-      menu.classList.add('below');
-      rect = menu.getBoundingClientRect();
-    }
-    const margin = 8;
-    const shift = rect.right > innerWidth - margin ? innerWidth - margin - rect.right : rect.left < margin ? margin - rect.left : 0;
-    if (shift) menu.style.setProperty('--_shift', `${Math.round(shift)}px`);
-  }
 
   override render(): TemplateResult {
     const shown = this.#shown;
@@ -555,64 +408,8 @@ export class LanControls extends LitElement {
       ${badge ? html`<span part="badge" class="badge" aria-hidden="true">${badge > 99 ? '99+' : badge}</span>` : nothing}
     </button>`;
     const tooltip = html`<span part="tooltip" class="tooltip" id="tip-${control}" role="tooltip">${tip}</span>`;
-    if (!media) return html`<div class="item">${button}${tooltip}</div>`;
-    const menu = control as MenuName;
-    const expanded = this.#menu === menu;
-    return html`<div class=${classMap({ item: true, 'menu-open': expanded })} data-item=${menu}>
-      <div class="split">
-        ${button}
-        <button type="button" data-tb="${menu}-menu" data-menu=${menu} tabindex=${tabbable === `${menu}-menu` ? 0 : -1}
-          part="button menu-button" class="menu-trigger"
-          aria-label=${menu === 'mic' ? 'Microphone and speaker settings' : 'Camera settings'}
-          aria-haspopup="menu" aria-expanded=${String(expanded)} aria-controls="menu-${menu}"
-          @click=${this.#onTriggerClick} @keydown=${this.#onTriggerKeyDown}>${icon('chevron')}</button>
-      </div>
-      ${tooltip}
-      ${this.#renderMenu(menu, expanded)}
-    </div>`;
-  }
-
-  #renderMenu(menu: MenuName, expanded: boolean): TemplateResult {
-    const label = menu === 'mic' ? 'Audio devices' : 'Cameras';
-    return html`<div part="menu" class="menu" role="menu" id="menu-${menu}" aria-label=${label} tabindex="-1"
-      ?hidden=${!expanded} @keydown=${this.#onMenuKeyDown} @focusout=${this.#onMenuFocusOut}>
-      ${!expanded ? nothing : !this.#devices
-        ? html`<div class="menu-empty" role="none">Looking for devices…</div>`
-        : menu === 'mic'
-          ? html`${this.#renderGroup('mic', 'input', 'Microphone', this.#devices.microphones)}
-              ${this.#devices.speakers.length
-                ? html`<hr class="menu-separator" role="separator">${this.#renderGroup('mic', 'speaker', 'Speaker', this.#devices.speakers)}`
-                : nothing}`
-          : this.#renderGroup('camera', 'input', 'Camera', this.#devices.cameras)}
-    </div>`;
-  }
-
-  #renderGroup(menu: MenuName, role: 'input' | 'speaker', heading: string, devices: MediaDeviceInfo[]): TemplateResult {
-    const id = `menu-${menu}-${role}`;
-    const current = this.#currentDevice(menu, role, devices);
-    return html`<div role="group" aria-labelledby=${id}>
-      <div part="menu-heading" class="menu-heading" id=${id} role="presentation">${heading}</div>
-      ${devices.length === 0
-        ? html`<div class="menu-empty" role="none">None found</div>`
-        : devices.map((device, i) => html`<button type="button" part="menu-item" class="menu-item" role="menuitemradio"
-            tabindex="-1" aria-checked=${String(device.deviceId === current)} data-device=${device.deviceId}
-            @click=${() => void this.#choose(menu, role, device.deviceId)}>
-            <span class="check" aria-hidden="true">${device.deviceId === current ? '✓' : ''}</span>
-            <span>${device.label || `${heading} ${i + 1}`}</span>
-          </button>`)}
-    </div>`;
-  }
-
-  /** The device in use (from the live track), else the one chosen, else the browser's default. */
-  #currentDevice(menu: MenuName, role: 'input' | 'speaker', devices: MediaDeviceInfo[]): string | undefined {
-    let id: string | undefined;
-    if (role === 'speaker') id = this.#chosen.speaker;
-    else {
-      const track = this.#track(KIND[menu]) as Partial<LocalMediaTrack> | undefined;
-      id = track?.mediaStreamTrack?.getSettings().deviceId ?? this.#chosen[menu];
-    }
-    if (id && devices.some((d) => d.deviceId === id)) return id;
-    return devices.find((d) => d.deviceId === 'default')?.deviceId ?? devices[0]?.deviceId;
+    if (control !== 'mic' && control !== 'camera') return html`<div class="item">${button}${tooltip}</div>`;
+    return this.#menus.render(control, button, tooltip, tabbable === `${control}-menu`);
   }
 }
 
