@@ -309,7 +309,8 @@ export class Connection {
       return false;
     }
     // A dropped request is always answered, so the client's promise settles; other drops are told once a second.
-    const requestId = message.type === 'publish' || message.type === 'fileUpload' || message.type === 'fileDownload' || message.type === 'fileList' ? message.requestId
+    const requestId = message.type === 'publish' || message.type === 'fileUpload' || message.type === 'fileDownload' || message.type === 'fileList'
+      || message.type === 'host' ? message.requestId
       : message.type === 'chat' ? `chat:${message.seq}` : message.type === 'fileUploadEnd' ? `file:${message.uploadId}` : undefined;
     if (requestId) this.sendError(error, { requestId });
     else if (now - this.#lastRateError > 1000) {
@@ -386,6 +387,9 @@ export class Connection {
         return;
       case 'fileList':
         files?.listPage(this, message);
+        return;
+      case 'host':
+        room.host(participant, message);
         return;
     }
   }

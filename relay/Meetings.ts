@@ -83,6 +83,14 @@ export class Meetings {
     }
     const limits = this.#host.limits;
     let room = this.#rooms.get(message.meeting);
+    if (room?.blocks(connection.link.remoteAddress)) {
+      connection.sendError(new RelayError(ErrorCode.Removed, `a host removed this computer from "${message.meeting}"`), { fatal: true });
+      return;
+    }
+    if (room?.locked) {
+      connection.sendError(new RelayError(ErrorCode.Locked, `meeting "${message.meeting}" is locked: a host must unlock it before anyone new can join`), { fatal: true });
+      return;
+    }
     if (room && room.participants.size >= limits.maxParticipants) {
       connection.sendError(new RelayError(ErrorCode.RoomFull, `meeting "${message.meeting}" is full (${limits.maxParticipants} participants)`), { fatal: true });
       return;
@@ -121,6 +129,18 @@ export class Meetings {
       return;
     }
     this.#leave(participant, reason, connection);
+  }
+
+  /**
+   * Takes `participant` out for good on a host's word (`reason`: LAN_ERR_REMOVED, LAN_ERR_ENDED): its
+   * connection is told and closed, and it leaves (a held one leaves at once).
+   */
+  expel(participant: Participant, reason: ErrorCode, message: string): void {
+    this.#held.delete(participant);
+    const connection = participant.connection;
+    if (connection && !connection.closed) connection.sendError(new RelayError(reason, message), { fatal: true });
+    // A fatal error closes the connection, and connectionClosed makes it leave; a held one has no connection.
+    if (participant.room.participants.get(participant.id) === participant) this.#leave(participant, reason, connection);
   }
 
   /** Lets go of participants held past their grace. */
@@ -179,6 +199,7 @@ export class Meetings {
       files: this.#host.files?.list(room.id) ?? [], ...(udp ? { udp } : {}), limits: this.#host.limits, serverTime: Date.now(),
       // Three pings fit in the silence a client is allowed, so one lost or late ping never removes it.
       pingIntervalMs: Math.max(100, Math.min(PING_INTERVAL_MS, Math.floor(this.#host.peerTimeoutMs / 3))),
+      ...(room.locked ? { locked: true } : {}),
     });
   }
 

@@ -51,7 +51,7 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   /** The id as the 8 bytes of a media header's sender field. @internal */
   readonly idBytes: Uint8Array;
   readonly name: string;
-  readonly role: 'host' | 'guest';
+  #role: 'host' | 'guest';
   readonly joinedAt: number;
   readonly room: Room;
   readonly stats: ParticipantStats;
@@ -73,7 +73,7 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.id = init.id;
     this.idBytes = idToBytes(init.id);
     this.name = init.name;
-    this.role = init.role;
+    this.#role = init.role;
     this.room = init.room;
     this.joinedAt = Date.now();
     this.#decode = init.decode;
@@ -86,6 +86,16 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
         return reassemblyDropped();
       },
     };
+  }
+
+  /** `host` (may run the meeting: docs/protocol.md, "Host actions") or `guest`. */
+  get role(): 'host' | 'guest' {
+    return this.#role;
+  }
+
+  /** Makes it a host or a guest (its room announces it). @internal */
+  setRole(role: 'host' | 'guest'): void {
+    this.#role = role;
   }
 
   /** Its connection now; `undefined` while held for a resume (or once it left). */

@@ -126,6 +126,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
         this.#meetings.roomEmpty(room);
         if (!this.#closed) this.#store?.meetingEmptied(room.id, Date.now());
       },
+      expel: (participant, reason, message) => this.#meetings.expel(participant, reason, message),
     };
     this.#meetings = new Meetings({
       limits: this.limits, passcode: options.passcode, passcodeAttempts: options.passcodeAttempts,

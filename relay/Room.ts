@@ -72,6 +72,11 @@ export interface RoomHost {
   /** Smallest interval between key-frame requests forwarded to a publisher for one track (ms). */
   readonly keyFrameInterval: number;
   roomEmpty(room: Room): void;
+  /**
+   * Takes `participant` out of the meeting for good, by a host's decision (`reason`: `LAN_ERR_REMOVED` or
+   * `LAN_ERR_ENDED`): its connection, if it has one, is told and closed; held, it is let go at once.
+   */
+  expel(participant: Participant, reason: ErrorCode, message: string): void;
 }
 
 /**
@@ -82,6 +87,10 @@ export class Room {
   readonly #host: RoomHost;
   readonly #participants = new Map<string, Participant>();
   #closed = false;
+  /** A host locked the meeting: nobody new may join. */
+  #locked = false;
+  /** Addresses a host removed with `block`: they may not join this meeting again while it lasts. */
+  readonly #blocked = new Set<string>();
 
   /** @internal */
   constructor(id: string, host: RoomHost) {
@@ -92,6 +101,16 @@ export class Room {
   /** Participants by id, those held for a resume included. */
   get participants(): ReadonlyMap<string, Participant> {
     return this.#participants;
+  }
+
+  /** `true` while a host has the meeting locked against newcomers. */
+  get locked(): boolean {
+    return this.#locked;
+  }
+
+  /** `true` when a host removed someone from `address` and blocked it from joining again. */
+  blocks(address: string): boolean {
+    return this.#blocked.has(address);
   }
 
   /** The chat history a late joiner gets (the last `chatHistory` messages, oldest first). */
@@ -122,10 +141,11 @@ export class Room {
     }
   }
 
-  /** Removes a participant, unpublishing its tracks, and tells the others. */
+  /** Removes a participant, unpublishing its tracks, and tells the others; the last host leaving names a new one. */
   remove(participant: Participant, reason: string): void {
     if (this.#participants.get(participant.id) !== participant) return;
     this.#participants.delete(participant.id);
+    if (participant.role === 'host') this.#keepAHost();
     for (const track of participant.tracks.values()) {
       this.broadcast({ type: 'trackUnpublished', trackId: track.id, participantId: participant.id });
     }
@@ -317,6 +337,83 @@ export class Room {
       },
     };
     for (const participant of this.#participants.values()) if (participant !== from && !participant.paused.has(track.id)) participant.sendMedia(frame);
+  }
+
+  /**
+   * Handles `host`: only a host may act (else `LAN_ERR_FORBIDDEN`, nothing changes). Everyone hears of it
+   * (`hostAction`, naming the host) before its effects; the host gets `hostDone`.
+   * @internal
+   */
+  host(by: Participant, message: ClientMessageOf<'host'>): void {
+    const { requestId, action } = message;
+    if (by.role !== 'host') {
+      by.sendError(new RelayError(ErrorCode.Forbidden, `only a host may ${action}`), { requestId });
+      return;
+    }
+    let target: Participant | undefined;
+    if (action === 'remove' || action === 'mute' || action === 'makeHost') {
+      target = message.participantId !== undefined ? this.#participants.get(message.participantId) : undefined;
+      if (!target) {
+        by.sendError(new RelayError(ErrorCode.InvalidMessage, `no participant ${message.participantId ?? '(none given)'} in this meeting`), { requestId });
+        return;
+      }
+      if (target === by && action !== 'mute') {
+        by.sendError(new RelayError(ErrorCode.InvalidMessage, `"${action}" acts on someone else`), { requestId });
+        return;
+      }
+    }
+    const kind = action === 'mute' ? message.kind ?? 'microphone' : undefined;
+    this.broadcast({ type: 'hostAction', action, by: by.id, ...(target ? { participantId: target.id } : {}), ...(kind ? { kind } : {}) });
+    by.send({ type: 'hostDone', requestId });
+    switch (action) {
+      case 'lock':
+      case 'unlock':
+        this.#locked = action === 'lock';
+        return;
+      case 'mute':
+        this.#muteTracks(target!, kind!, by);
+        return;
+      case 'muteAll':
+        for (const p of [...this.#participants.values()]) if (p.role !== 'host') this.#muteTracks(p, 'microphone', by);
+        return;
+      case 'makeHost':
+        if (target!.role === 'host') return;
+        target!.setRole('host');
+        this.broadcast({ type: 'roleChanged', participantId: target!.id, role: 'host', by: by.id });
+        return;
+      case 'stepDown':
+        by.setRole('guest');
+        this.broadcast({ type: 'roleChanged', participantId: by.id, role: 'guest', by: by.id });
+        this.#keepAHost();
+        return;
+      case 'remove': {
+        const address = target!.connection?.link.remoteAddress;
+        if (message.block && address) this.#blocked.add(address);
+        this.#host.expel(target!, ErrorCode.Removed, `${by.name} removed you from the meeting`);
+        return;
+      }
+      case 'end':
+        for (const p of [...this.#participants.values()]) this.#host.expel(p, ErrorCode.Ended, `${by.name} ended the meeting for everyone`);
+        return;
+    }
+  }
+
+  /** Mutes `participant`'s tracks of `kind` on a host's word: the relay stops forwarding them and tells everyone who did it. */
+  #muteTracks(participant: Participant, kind: TrackKind, by: Participant): void {
+    for (const track of participant.tracks.values()) {
+      if (track.kind !== kind || track.muted) continue;
+      track.muted = true;
+      this.broadcast({ type: 'trackMuted', trackId: track.id, participantId: participant.id, muted: true, by: by.id });
+    }
+  }
+
+  /** When no host is left, the participant here longest becomes one (announced, without `by`). */
+  #keepAHost(): void {
+    const here = [...this.#participants.values()];
+    if (here.length === 0 || here.some((p) => p.role === 'host')) return;
+    const next = here.reduce((a, b) => (b.joinedAt < a.joinedAt ? b : a));
+    next.setRole('host');
+    this.broadcast({ type: 'roleChanged', participantId: next.id, role: 'host' });
   }
 
   /** Tells every participant the relay is shutting down and closes their connections. */

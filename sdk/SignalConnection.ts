@@ -56,6 +56,8 @@ const FINAL_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCode.BadPasscode, ErrorCode.RoomFull, ErrorCode.BadVersion, ErrorCode.InvalidMessage, ErrorCode.UnknownType,
   ErrorCode.BadJson, ErrorCode.NotJoined, ErrorCode.AlreadyJoined, ErrorCode.ForgedSender, ErrorCode.RateLimited,
   ErrorCode.TooLarge, ErrorCode.SlowConsumer,
+  // A host's decision: removed, the meeting ended or locked against newcomers.
+  ErrorCode.Removed, ErrorCode.Ended, ErrorCode.Locked,
   // A relay shutting down forgets its participants: there is nothing to resume (`lanconf-relay join` joins anew).
   ErrorCode.Shutdown,
 ]);

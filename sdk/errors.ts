@@ -79,6 +79,14 @@ export const ErrorCode = {
   CaptureUnavailable: 'LAN_ERR_CAPTURE_UNAVAILABLE',
   /** The capture device asked for does not exist. */
   DeviceNotFound: 'LAN_ERR_DEVICE_NOT_FOUND',
+  /** Only a host of the meeting may do that; nothing changed. */
+  Forbidden: 'LAN_ERR_FORBIDDEN',
+  /** The meeting is locked: nobody new may join until a host unlocks it. */
+  Locked: 'LAN_ERR_LOCKED',
+  /** A host removed you from the meeting (and may have blocked rejoining it). */
+  Removed: 'LAN_ERR_REMOVED',
+  /** A host ended the meeting for everyone. */
+  Ended: 'LAN_ERR_ENDED',
 } as const;
 
 /** A stable error code string, e.g. `'LAN_ERR_ROOM_FULL'`. */

@@ -169,9 +169,9 @@ export class RawWs extends RawClient {
     ws.on('error', () => { /* followed by close */ });
   }
 
-  /** Opens a WebSocket to `wsUrl`. */
-  static async open(wsUrl: string): Promise<RawWs> {
-    const ws = new WebSocket(wsUrl, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  /** Opens a WebSocket to `wsUrl`, from `localAddress` (a loopback address such as 127.0.0.2) when given. */
+  static async open(wsUrl: string, localAddress?: string): Promise<RawWs> {
+    const ws = new WebSocket(wsUrl, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, ...(localAddress ? { localAddress } : {}) });
     const client = new RawWs(ws);
     await withTimeout(new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -181,8 +181,8 @@ export class RawWs extends RawClient {
   }
 
   /** Opens and joins; resolves with the welcome. */
-  static async join(wsUrl: string, meeting: string, name: string, extra: Record<string, unknown> = {}): Promise<{ client: RawWs; welcome: Welcome }> {
-    const client = await RawWs.open(wsUrl);
+  static async join(wsUrl: string, meeting: string, name: string, extra: Record<string, unknown> = {}, localAddress?: string): Promise<{ client: RawWs; welcome: Welcome }> {
+    const client = await RawWs.open(wsUrl, localAddress);
     client.ws.send(joinMessage(meeting, name, 'websocket', extra));
     const welcome = (await client.next('welcome')) as unknown as Welcome;
     return { client, welcome };

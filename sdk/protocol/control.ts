@@ -37,6 +37,7 @@ const label = (max: number) =>
   );
 const str = (max: number) => z.string().check(units(max));
 const requestId = z.string().check(z.minLength(1), units(64));
+const hostAction = z.enum(['lock', 'unlock', 'remove', 'mute', 'muteAll', 'makeHost', 'stepDown', 'end']);
 /** A number with checks: an integer (classic zod's `.int()`), then the given bounds. */
 const integer = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 const uint = integer(0, Number.MAX_SAFE_INTEGER);
@@ -94,6 +95,9 @@ const clientSchemas = {
   fileCancel: z.object({ type: z.literal('fileCancel'), transferId: id }),
   // Paging of the file list (added by the files hardening; welcome.files is the first page).
   fileList: z.object({ type: z.literal('fileList'), requestId, before: z.optional(id) }),
+  host: z.object({
+    type: z.literal('host'), requestId, action: hostAction, participantId: z.optional(id), kind: z.optional(kind), block: z.optional(bool),
+  }),
 };
 
 // ---- relay → client -------------------------------------------------------------------------
@@ -117,13 +121,17 @@ const relaySchemas = {
     }),
     serverTime: uint,
     pingIntervalMs: z.optional(integer(100, 60_000)),
+    locked: z.optional(bool),
   }),
   participantJoined: z.object({ type: z.literal('participantJoined'), participant: participantInfo }),
   participantLeft: z.object({ type: z.literal('participantLeft'), participantId: id, reason: str(200) }),
   published: z.object({ type: z.literal('published'), requestId, track: trackInfo }),
   trackPublished: z.object({ type: z.literal('trackPublished'), track: trackInfo }),
   trackUnpublished: z.object({ type: z.literal('trackUnpublished'), trackId: id, participantId: id }),
-  trackMuted: z.object({ type: z.literal('trackMuted'), trackId: id, participantId: id, muted: bool }),
+  trackMuted: z.object({ type: z.literal('trackMuted'), trackId: id, participantId: id, muted: bool, by: z.optional(id) }),
+  hostDone: z.object({ type: z.literal('hostDone'), requestId }),
+  hostAction: z.object({ type: z.literal('hostAction'), action: hostAction, by: id, participantId: z.optional(id), kind: z.optional(kind) }),
+  roleChanged: z.object({ type: z.literal('roleChanged'), participantId: id, role: z.enum(['host', 'guest']), by: z.optional(id) }),
   chat: z.object({ type: z.literal('chat'), message: chatMessage }),
   chatAck: z.object({ type: z.literal('chatAck'), seq: uint, id }),
   keyFrameRequest: z.object({ type: z.literal('keyFrameRequest'), trackId: id }),

@@ -178,11 +178,30 @@ export interface FileListMessage {
   before?: string | undefined;
 }
 
+/** What a host may do (docs/protocol.md, "Host actions"). */
+export type HostActionName = 'lock' | 'unlock' | 'remove' | 'mute' | 'muteAll' | 'makeHost' | 'stepDown' | 'end';
+
+/**
+ * A host acts on the meeting or on one participant. The relay checks the sender is a host (else
+ * `LAN_ERR_FORBIDDEN` on `requestId`), does it, answers `hostDone` and tells everyone with `hostAction`.
+ */
+export interface HostMessage {
+  type: 'host';
+  requestId: string;
+  action: HostActionName;
+  /** The participant acted on: `remove`, `mute`, `makeHost`. */
+  participantId?: string | undefined;
+  /** `mute`: which of their tracks (default `microphone`; `camera`/`screen` stop that video). */
+  kind?: TrackKind | undefined;
+  /** `remove`: refuse their address joining this meeting again while it lasts. */
+  block?: boolean | undefined;
+}
+
 /** Any message a client sends to the relay. */
 export type ClientMessage =
   | JoinMessage | LeaveMessage | PingMessage | PublishMessage | UnpublishMessage | MuteMessage | ChatSendMessage
   | KeyFrameRequestMessage | SubscriptionMessage | FileUploadMessage | FileUploadEndMessage | FileDownloadMessage | FileAckMessage
-  | FileCancelMessage | FileListMessage;
+  | FileCancelMessage | FileListMessage | HostMessage;
 
 // ---- relay → client -------------------------------------------------------------------------
 
@@ -217,6 +236,8 @@ export interface WelcomeMessage {
   serverTime: number;
   /** How often the client must ping (ms); absent means 2000. A relay with a short peer timeout asks for more. */
   pingIntervalMs?: number | undefined;
+  /** `true` when a host has locked the meeting (nobody new may join). */
+  locked?: boolean | undefined;
 }
 /** Someone joined. */
 export interface ParticipantJoinedMessage { type: 'participantJoined'; participant: ParticipantInfo }
@@ -228,8 +249,22 @@ export interface PublishedMessage { type: 'published'; /** From your `publish`. 
 export interface TrackPublishedMessage { type: 'trackPublished'; track: TrackInfo }
 /** A track ended. */
 export interface TrackUnpublishedMessage { type: 'trackUnpublished'; trackId: string; participantId: string }
-/** A track was muted or unmuted. */
-export interface TrackMutedMessage { type: 'trackMuted'; trackId: string; participantId: string; muted: boolean }
+/** A track was muted or unmuted; `by`: the host who muted it, when it was not its owner. */
+export interface TrackMutedMessage { type: 'trackMuted'; trackId: string; participantId: string; muted: boolean; by?: string | undefined }
+/** Your `host` request was carried out. */
+export interface HostDoneMessage { type: 'hostDone'; requestId: string }
+/** A host did something: to everyone, the host included, before its effects. */
+export interface HostActionMessage {
+  type: 'hostAction';
+  action: HostActionName;
+  /** The host who did it. */
+  by: string;
+  /** Who it was done to, for actions on one participant. */
+  participantId?: string | undefined;
+  kind?: TrackKind | undefined;
+}
+/** A participant's role changed: `by` the host who did it, or absent when the relay named a new host (the last one left). */
+export interface RoleChangedMessage { type: 'roleChanged'; participantId: string; role: 'host' | 'guest'; by?: string | undefined }
 /** A chat message, to everyone including its sender. */
 export interface ChatDeliverMessage { type: 'chat'; message: ChatMessageInfo }
 /** Your chat message `seq` was received and got id `id`. */
@@ -284,4 +319,4 @@ export type RelayMessage =
   | WelcomeMessage | ParticipantJoinedMessage | ParticipantLeftMessage | PublishedMessage | TrackPublishedMessage
   | TrackUnpublishedMessage | TrackMutedMessage | ChatDeliverMessage | ChatAckMessage | KeyFrameWantedMessage
   | PongMessage | ErrorMessage | FileUploadReadyMessage | FileUploadedMessage | FileOfferedMessage
-  | FileDownloadReadyMessage | FileAckMessage | FileListPageMessage;
+  | FileDownloadReadyMessage | FileAckMessage | FileListPageMessage | HostDoneMessage | HostActionMessage | RoleChangedMessage;

@@ -88,6 +88,11 @@ const CLIENT_FIXTURES: { [K in ClientMessage['type']]: Array<ClientMessageOf<K>>
   fileAck: [{ type: 'fileAck', transferId: TRACK_A, offset: 1024 }],
   fileCancel: [{ type: 'fileCancel', transferId: TRACK_B }],
   fileList: [{ type: 'fileList', requestId: 'l1' }, { type: 'fileList', requestId: 'l2', before: TRACK_B }],
+  host: [
+    { type: 'host', requestId: 'h1', action: 'lock' },
+    { type: 'host', requestId: 'h2', action: 'remove', participantId: TRACK_A, block: true },
+    { type: 'host', requestId: 'h3', action: 'mute', participantId: TRACK_B, kind: 'screen' },
+  ],
 };
 
 /** Every relay message type, each with at least one fixture. */
@@ -127,6 +132,12 @@ const RELAY_FIXTURES: { [K in RelayMessage['type']]: Array<RelayMessageOf<K>> } 
   fileOffered: [{ type: 'fileOffered', file: fileInfo }],
   fileDownloadReady: [{ type: 'fileDownloadReady', requestId: 'd1', transferId: TRACK_A, file: fileInfo, offset: 7 }],
   fileAck: [{ type: 'fileAck', transferId: TRACK_A, offset: 2 ** 52 }],
+  hostDone: [{ type: 'hostDone', requestId: 'h1' }],
+  hostAction: [
+    { type: 'hostAction', action: 'end', by: TRACK_A },
+    { type: 'hostAction', action: 'mute', by: TRACK_A, participantId: TRACK_B, kind: 'microphone' },
+  ],
+  roleChanged: [{ type: 'roleChanged', participantId: TRACK_B, role: 'host', by: TRACK_A }, { type: 'roleChanged', participantId: TRACK_A, role: 'guest' }],
 };
 
 function fixturesFor<M>(fixtures: Record<string, M[]>, type: string): M[] {
