@@ -14,15 +14,25 @@ export class LocalParticipant {
   /** Participant id, assigned by the relay. */
   readonly id: string;
   readonly name: string;
-  readonly role: Role;
   /** Tracks this session publishes, by id. */
   readonly tracks = new Map<string, LocalTrack>();
+  #role: Role;
 
   /** @internal */
   constructor(info: ParticipantInfo) {
     this.id = info.id;
     this.name = info.name;
-    this.role = info.role;
+    this.#role = info.role;
+  }
+
+  /** `host` (may use `session.host`) or `guest`; it changes with the session's `roleChanged` event. */
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** @internal */
+  setRole(role: Role): void {
+    this.#role = role;
   }
 }
 
@@ -37,7 +47,7 @@ export type RemoteParticipantEvents = {
 export class RemoteParticipant extends TypedEmitter<RemoteParticipantEvents> {
   readonly id: string;
   readonly name: string;
-  readonly role: Role;
+  #role: Role;
   /** When they joined (ms since the epoch, relay clock). */
   readonly joinedAt: number;
   /** Codecs they can decode. */
@@ -50,9 +60,19 @@ export class RemoteParticipant extends TypedEmitter<RemoteParticipantEvents> {
     super();
     this.id = info.id;
     this.name = info.name;
-    this.role = info.role;
+    this.#role = info.role;
     this.joinedAt = info.joinedAt;
     this.decode = info.decode;
+  }
+
+  /** `host` or `guest`; it changes with the session's `roleChanged` event. */
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** @internal */
+  setRole(role: Role): void {
+    this.#role = role;
   }
 
   /** @internal */

@@ -6,7 +6,8 @@ import { Chat, type ChatMessage } from './Chat.js';
 import { Files, type FileEvents } from './Files.js';
 import { portableSha256, type Sha256Factory } from './files/sha256.js';
 import { ConnectionError, ErrorCode, RelayError, isErrorCode, type LanError } from './errors.js';
-import { LocalParticipant, type RemoteParticipant } from './Participant.js';
+import { LocalParticipant, type RemoteParticipant, type Role } from './Participant.js';
+import { HostControls, type HostAction } from './HostControls.js';
 import { Roster } from './Roster.js';
 import { codecFitsKind, randomToken, type ClientMessage, type Codec, type Limits, type RelayMessage, type TrackInfo, type TrackKind } from './protocol/index.js';
 import { LocalTrack, type EncodedFrame, type LocalTrackHost, type RemoteTrack } from './Track.js';
@@ -61,6 +62,12 @@ export type SessionEvents = {
   activeSpeaker: [participantId: string | undefined];
   /** Remote audio: `blocked` means the browser waits for a user gesture: call `startAudio()` from one. */
   audioStateChanged: [state: AudioState];
+  /** A host did something (everyone hears it, before its effects): `session.host` has the actions. */
+  hostAction: [action: HostAction];
+  /** A participant (you included) became host or guest; `by`: the host who did it, absent when the relay named a new host. */
+  roleChanged: [participantId: string, role: Role, by: string | undefined];
+  /** A host muted one of your tracks (it stops sending here too); you may unmute it. */
+  mutedByHost: [track: LocalTrack, by: string];
 } & FileEvents;
 
 /** Options of `publish`. */
@@ -156,6 +163,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   readonly chat: Chat;
   /** Shared files. */
   readonly files: Files;
+  /** What a host may do (the relay refuses a guest with `LAN_ERR_FORBIDDEN`): lock, remove, mute, end… */
+  readonly host: HostControls;
   /** The relay's limits, as told at join. */
   readonly limits: Limits;
   /** The link to the relay: handshake, pings, reconnects. */
@@ -194,6 +203,12 @@ export class Session extends TypedEmitter<SessionEvents> {
       sendFile: (header, data) => this.#signal.sendFile(header, data),
       emit: (event, ...args) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
     }, welcome.files);
+    this.host = new HostControls({
+      send: (message) => this.#send(message),
+      localTracks: () => this.local.tracks,
+      setRole: (id, role) => (id === this.local.id ? this.local : this.#roster.participants.get(id))?.setRole(role),
+      emit: (event: string, ...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+    });
     this.#trackHost = {
       senderId: this.local.id,
       sendMedia: (packet, droppable) => this.#state === 'connected' && this.#signal.sendMedia(packet, droppable),
@@ -394,6 +409,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.#setState('reconnecting');
     for (const request of this.#requests.values()) request.reject(ConnectionError.closed('the connection dropped; publish again'));
     this.#requests.clear();
+    this.host.close(ConnectionError.closed('the connection dropped; ask again'));
     this.chat.paused();
   }
 
@@ -441,6 +457,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.#requests.clear();
     this.chat.close(reason);
     this.files.close(reason);
+    this.host.close(reason);
     for (const track of this.local.tracks.values()) track.end();
     this.#roster.close();
     this.#media.close();
@@ -449,7 +466,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   }
 
   #onControl(message: RelayMessage): void {
-    if (this.#roster.handleControl(message)) return;
+    if (this.host.handleControl(message) || this.#roster.handleControl(message)) return;
     switch (message.type) {
       case 'published': {
         const request = this.#requests.get(message.requestId);
@@ -471,6 +488,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         const error = new RelayError(code, message.message);
         const requestId = message.requestId;
         if (requestId?.startsWith('chat:')) this.chat.handleError(Number(requestId.slice(5)), error);
+        else if (requestId?.startsWith('host:') && this.host.handleError(requestId, error)) return;
         else if (requestId && this.files.handleError(requestId, error)) return;
         else if (requestId && this.#requests.has(requestId)) {
           this.#requests.get(requestId)!.reject(error);

@@ -62,8 +62,9 @@ export {
   type TrackEvents, type EncodedFrame, type TrackRenderer, type RemoteFrame, type LocalTrackEvents, type RemoteTrackEvents, type LocalTrackStats,
 } from './Track.js';
 export { LocalMediaTrack } from './media/LocalMediaTrack.js';
-export type { Codec, TrackKind, Limits } from './protocol/index.js';
+export type { Codec, TrackKind, Limits, HostActionName } from './protocol/index.js';
 export { Chat, type ChatMessage } from './Chat.js';
+export { HostControls, type HostAction } from './HostControls.js';
 export {
   Files, type SharedFile, type SharedFileState, type FileProgress, type FileEvents, type FileSource, type SendFileOptions, type DownloadOptions,
 } from './Files.js';
