@@ -155,7 +155,19 @@ function narrate(session: Session, out: Out): void {
     if (state === 'reconnecting') out.line('Connection lost; reconnecting…');
     else if (state === 'connected') out.line('Reconnected.');
   });
+  // Hosts' actions, as everyone hears them. A mute of this host's own track is obeyed by the SDK (the track
+  // stops sending); it is said here.
+  const nameOf = (id: string | undefined) => (id === session.local.id ? 'you' : session.participants.get(id ?? '')?.name ?? 'someone');
+  session.on('mutedByHost', (track, by) => out.line(`${nameOf(by)} muted this computer's ${track.kind}`));
+  session.on('roleChanged', (id, role, by) => out.line(`${nameOf(id)} ${id === session.local.id ? 'are' : 'is'} now ${role === 'host' ? 'a host' : 'a guest'}${by ? ` (by ${nameOf(by)})` : ''}`));
+  session.on('hostAction', (a) => {
+    if (a.action === 'lock' || a.action === 'unlock') out.line(`${nameOf(a.by)} ${a.action}ed the meeting`);
+    else if (a.action === 'muteAll') out.line(`${nameOf(a.by)} muted everyone`);
+  });
 }
+
+/** Ends of a session that a host decided: `lanconf-relay join` does not join again after them. */
+const HOST_ENDINGS: ReadonlySet<string> = new Set<string>([ErrorCode.Removed, ErrorCode.Ended]);
 
 /**
  * Receives only what this host uses: it shows no video, and plays audio only with a speaker. Every other
@@ -315,6 +327,11 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
       if (why === 'stop') break;
       await Promise.all(running.map((r) => r.stop().catch(() => {})));
       running = [];
+      // Removed, or the meeting ended: a kiosk must not come back (or recreate the meeting). Exit 0: done as asked.
+      if (why && HOST_ENDINGS.has(why.code)) {
+        out.line(`${why.code === ErrorCode.Removed ? 'Removed from the meeting' : 'The meeting ended'}: ${why.message}`);
+        return 0;
+      }
       out.error(`Disconnected: ${why?.message ?? 'the connection closed'}. Joining again…`);
     }
     return 0;

@@ -109,3 +109,26 @@ test('join: bad arguments exit 2; an unreachable relay exits 1; asking only for 
   assert.match(noDisplay.err(), /Nothing could be shared/);
   await until(() => [...watcher.participants.values()].every((p) => p.name !== 'Headless'), 'the host left again', 5000);
 });
+
+test('join obeys a host: it says who muted or made whom host, and a removed kiosk exits 0 with the reason, not rejoining', { timeout: 60_000 }, async (t) => {
+  const relay = await startRelay();
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    await relay.relay.close();
+  });
+  const ana = await join(relay.url, 'Hosted', 'Ana');
+  sessions.push(ana);
+  const cli = runJoin(t, [relay.url, '--meeting', 'Hosted', '--name', 'Kiosk']);
+  await cli.waitFor(/Joined "Hosted" as Kiosk/);
+  await until(() => [...ana.participants.values()].some((p) => p.name === 'Kiosk'), 'Ana sees the kiosk', 10_000);
+  const kioskId = [...ana.participants.values()].find((p) => p.name === 'Kiosk')!.id;
+  await ana.host.makeHost(kioskId);
+  await cli.waitFor(/you are now a host \(by Ana\)/);
+  await ana.host.lock();
+  await cli.waitFor(/Ana locked the meeting/);
+  await ana.host.remove(kioskId);
+  await cli.waitFor(/Removed from the meeting: Ana removed you from the meeting/);
+  assert.equal(await withTimeout(cli.exited, 10_000, 'the kiosk exiting'), 0);
+  assert.equal([...ana.participants.values()].some((p) => p.name === 'Kiosk'), false, 'it did not come back');
+});
