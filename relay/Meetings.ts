@@ -22,6 +22,7 @@ import type { LogFields, RelayLog } from './options.js';
 export interface MeetingsHost {
   readonly limits: Limits;
   readonly passcode: string | undefined;
+  readonly hostKey: string | undefined;
   readonly passcodeAttempts: Partial<AttemptLimits> | undefined;
   /** How long a participant whose connection dropped is held for a resume (ms); 0: not at all. */
   readonly resumeGraceMs: number;
@@ -71,6 +72,15 @@ export class Meetings {
   join(connection: Connection, message: ClientMessageOf<'join'>): void {
     const passcode = this.#host.passcode;
     if (passcode !== undefined && !this.#checkSecret('passcode', passcode, message.passcode, connection, message.meeting)) return;
+    // A host key, when given, must be the relay's: it makes the joiner a host whoever came first.
+    if (message.hostKey !== undefined) {
+      const hostKey = this.#host.hostKey;
+      if (hostKey === undefined) {
+        connection.sendError(new RelayError(ErrorCode.Forbidden, 'this relay has no host key'), { fatal: true });
+        return;
+      }
+      if (!this.#checkSecret('host key', hostKey, message.hostKey, connection, message.meeting)) return;
+    }
     if (message.transport !== connection.link.transport) {
       connection.sendError(new RelayError(ErrorCode.InvalidMessage, `join says transport "${message.transport}" on a ${connection.link.transport} connection`), { fatal: true });
       return;
@@ -87,7 +97,7 @@ export class Meetings {
       connection.sendError(new RelayError(ErrorCode.Removed, `a host removed this computer from "${message.meeting}"`), { fatal: true });
       return;
     }
-    if (room?.locked) {
+    if (room?.locked && message.hostKey === undefined) {
       connection.sendError(new RelayError(ErrorCode.Locked, `meeting "${message.meeting}" is locked: a host must unlock it before anyone new can join`), { fatal: true });
       return;
     }
@@ -100,7 +110,7 @@ export class Meetings {
       this.#host.store?.meetingActive(room.id);
     }
     const participant = new Participant({
-      id: randomId(), name: message.name, role: room.participants.size === 0 ? 'host' : 'guest', room,
+      id: randomId(), name: message.name, role: room.participants.size === 0 || message.hostKey !== undefined ? 'host' : 'guest', room,
       decode: [...new Set(message.decode)], limits,
     });
     participant.attach(connection, [...new Set(message.decode)]);
@@ -163,7 +173,7 @@ export class Meetings {
    * address that must wait is refused (LAN_ERR_RATE_LIMITED, with the wait) without its secret being looked at,
    * and each wrong one is logged with the address, the meeting and the count. `true` when it may go on.
    */
-  #checkSecret(what: 'passcode', expected: string, given: string | undefined, connection: Connection, meeting: string): boolean {
+  #checkSecret(what: 'passcode' | 'host key', expected: string, given: string | undefined, connection: Connection, meeting: string): boolean {
     const address = connection.link.remoteAddress;
     const now = Date.now();
     const wait = this.#attempts.wait(address, now);
@@ -178,7 +188,8 @@ export class Meetings {
     const { failures, waitMs } = this.#attempts.failed(address, now);
     this.#host.log('warn', `wrong ${what} from ${address} for "${meeting}" (${failures} in a row${waitMs ? `; next try in ${Math.ceil(waitMs / 1000)} s` : ''})`, { address, meeting });
     const why = given ? `wrong ${what}` : `this relay needs a ${what}`;
-    connection.sendError(new RelayError(ErrorCode.BadPasscode, waitMs ? `${why}; try again in ${Math.ceil(waitMs / 1000)} s` : why), { fatal: true });
+    const code = what === 'passcode' ? ErrorCode.BadPasscode : ErrorCode.Forbidden;
+    connection.sendError(new RelayError(code, waitMs ? `${why}; try again in ${Math.ceil(waitMs / 1000)} s` : why), { fatal: true });
     return false;
   }
 

@@ -129,7 +129,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       expel: (participant, reason, message) => this.#meetings.expel(participant, reason, message),
     };
     this.#meetings = new Meetings({
-      limits: this.limits, passcode: options.passcode, passcodeAttempts: options.passcodeAttempts,
+      limits: this.limits, passcode: options.passcode, hostKey: options.hostKey, passcodeAttempts: options.passcodeAttempts,
       resumeGraceMs: options.resumeGraceMs ?? 20_000, peerTimeoutMs: options.peerTimeoutMs ?? PEER_TIMEOUT_MS,
       udpPayloadSize: options.udpPayloadSize, udp: this.#udp, roomHost,
       get files() {

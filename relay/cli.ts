@@ -51,6 +51,8 @@ Options:
                       (repeatable, or comma-separated; default: any page). The relay's own page is
                       always allowed; native clients are not affected
   --passcode <code>   every participant must give this passcode
+  --host-key <key>    joining with this key (join --host-key, joinMeeting({ hostKey })) makes you a host
+                      of your meeting whoever came first; wrong keys count like wrong passcodes
   --udp-encryption <m>
                       native clients' UDP media encrypted and authenticated (AES-GCM, a key per
                       connection over the control link): auto (default: on when TLS is on), on, off
@@ -151,7 +153,7 @@ async function main(): Promise<number> {
       tls: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'data-dir': { type: 'string' },
       'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' }, hostname: { type: 'string', multiple: true },
       mdns: { type: 'boolean' }, 'mdns-interface': { type: 'string' }, 'allow-origin': { type: 'string', multiple: true },
-      passcode: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+      passcode: { type: 'string' }, 'host-key': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
       'chat-history': { type: 'string' }, 'max-file-mb': { type: 'string' }, 'meeting-quota-mb': { type: 'string' },
       'retention-hours': { type: 'string' }, 'chat-retention-hours': { type: 'string' }, 'max-connections': { type: 'string' },
       'log-format': { type: 'string' }, 'log-level': { type: 'string' }, 'udp-encryption': { type: 'string' },
@@ -206,6 +208,7 @@ async function main(): Promise<number> {
       },
       log: cliLogger(logFormat(args['log-format']), logLevel(args['log-level'])),
       ...(args.passcode !== undefined ? { passcode: args.passcode } : {}),
+      ...(args['host-key'] !== undefined ? { hostKey: args['host-key'] } : {}),
       ...(udpEncryption !== 'auto' ? { udpEncryption: udpEncryption === 'on' } : {}),
     };
   } catch (error) {

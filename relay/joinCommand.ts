@@ -33,6 +33,7 @@ Options:
   --meeting <id>        the meeting to join
   --name <name>         the name others see
   --passcode <code>     the relay's passcode, if it has one
+  --host-key <key>      the relay's host key: join as a host of the meeting (a room PC that runs it)
   --screen[=<display>]  share a screen (default: the primary display)
   --mic[=<device>]      share a microphone (default: the default input)
   --speaker[=<device>]  play the meeting's audio (default: the default output)
@@ -208,7 +209,7 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
     args = parseArgs({
       args: withOptionalValues(argv),
       options: {
-        meeting: { type: 'string' }, name: { type: 'string' }, passcode: { type: 'string' },
+        meeting: { type: 'string' }, name: { type: 'string' }, passcode: { type: 'string' }, 'host-key': { type: 'string' },
         screen: { type: 'string' }, mic: { type: 'string' }, speaker: { type: 'string' }, camera: { type: 'string' },
         transport: { type: 'string' }, ca: { type: 'string' }, fingerprint: { type: 'string' }, insecure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -270,6 +271,7 @@ export async function runJoin(argv: string[], out: Out, stop: Promise<void>): Pr
   const options: NodeJoinOptions = {
     url: url!, meeting: v.meeting!, name: v.name!, transport: (v.transport as 'native' | 'websocket' | undefined) ?? 'native',
     ...(v.passcode !== undefined ? { passcode: v.passcode } : {}),
+    ...(v['host-key'] !== undefined ? { hostKey: v['host-key'] } : {}),
     ...(ca || v.fingerprint || v.insecure
       ? { tls: { ...(ca ? { ca } : {}), ...(v.fingerprint ? { fingerprint: v.fingerprint } : {}), ...(v.insecure ? { insecure: true } : {}) } } : {}),
   };

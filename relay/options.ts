@@ -42,6 +42,11 @@ export interface RelayOptions {
   /** A passcode every participant must give. Default none. */
   passcode?: string;
   /**
+   * A key that makes whoever joins with it a host of their meeting, whatever the order of arrival (a teacher,
+   * a chair). Wrong keys count against the same per-address limit as wrong passcodes. Default none.
+   */
+  hostKey?: string;
+  /**
    * How passcode guessing is slowed down, per source address: after `freeFailures` (3) wrong ones, each makes
    * the address wait `baseDelayMs` (1 s) doubled per further failure, up to `maxDelayMs` (15 min, the lockout).
    */

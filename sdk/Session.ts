@@ -90,6 +90,12 @@ export interface JoinOptions {
   name: string;
   /** The relay's passcode, if it has one. */
   passcode?: string;
+  /**
+   * The relay's host key (`lanconf-relay --host-key`): you join as a host, whoever came first, so a teacher
+   * or chair runs the meeting even if someone else arrived before. A wrong one is refused (`LAN_ERR_FORBIDDEN`)
+   * and counts, like a wrong passcode, against the guesses an address may make.
+   */
+  hostKey?: string;
   /** Codecs this client can decode (told to publishers). Default: every codec. */
   decode?: Codec[];
   /** Give up joining after this long (ms). Default 10000. */

@@ -15,7 +15,7 @@ import type { Transport, TransportEvents, TransportKind } from './transport/Tran
 import { TypedEmitter } from './TypedEmitter.js';
 
 /** What the signalling connection reads of the join options. */
-export type SignalOptions = Pick<JoinOptions, 'meeting' | 'name' | 'passcode' | 'decode' | 'timeoutMs' | 'signal' | 'reconnectTimeoutMs'>;
+export type SignalOptions = Pick<JoinOptions, 'meeting' | 'name' | 'passcode' | 'hostKey' | 'decode' | 'timeoutMs' | 'signal' | 'reconnectTimeoutMs'>;
 
 /** The relay's answer to a `join`. */
 export type Welcome = RelayMessageOf<'welcome'>;
@@ -111,6 +111,7 @@ async function handshake(connect: () => Transport, options: SignalOptions, resum
       transport.sendControl({
         type: 'join', v: 1, meeting: options.meeting, name: options.name, transport: transport.kind,
         decode: options.decode ?? [...CODECS], ...(options.passcode !== undefined ? { passcode: options.passcode } : {}),
+        ...(options.hostKey !== undefined ? { hostKey: options.hostKey } : {}),
         ...(resume !== undefined ? { resume } : {}),
         ...transport.joinExtras(),
       });

@@ -74,6 +74,7 @@ const clientSchemas = {
     meeting: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.regex(MEETING_ID_PATTERN, 'must be 1-64 letters, digits, spaces or _ . -')),
     name: label(64),
     passcode: z.optional(str(256)),
+    hostKey: z.optional(str(256)),
     transport: z.enum(['websocket', 'native']),
     decode: list(codec, 16),
     udp: z.optional(z.object({ payloadSize: integer(512, 65467) })),

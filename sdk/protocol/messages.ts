@@ -82,6 +82,8 @@ export interface JoinMessage {
   name: string;
   /** The relay's passcode, if it has one. */
   passcode?: string | undefined;
+  /** The relay's host key: joining with it makes you a host, whoever came first. */
+  hostKey?: string | undefined;
   /** The connection's transport: must match the listener it arrived on. */
   transport: 'websocket' | 'native';
   /** Codecs the client can decode. */

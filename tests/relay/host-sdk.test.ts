@@ -65,3 +65,35 @@ for (const transport of ['websocket', 'native'] as const) {
     await until(() => !relay.rooms.has('Run'), 'the meeting is gone');
   });
 }
+
+test('a host key makes its holder host whoever came first (and lets them into a locked meeting); wrong keys are refused and count as guesses', { timeout: 40_000 }, async (t) => {
+  const { relay, url } = await startRelay({ hostKey: 'teacher-key', passcodeAttempts: { freeFailures: 2, baseDelayMs: 60_000 } });
+  const plain = await startRelay();
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    await Promise.all([relay.close(), plain.relay.close()]);
+  });
+  const student = await join(url, 'Class', 'Student');
+  sessions.push(student);
+  assert.equal(student.local.role, 'host', 'first in: host');
+  const teacher = await join(url, 'Class', 'Teacher', { hostKey: 'teacher-key', transport: 'native' });
+  sessions.push(teacher);
+  assert.equal(teacher.local.role, 'host', 'the key makes the teacher host though the student came first');
+  await teacher.host.lock();
+  const late = await join(url, 'Class', 'Late teacher', { hostKey: 'teacher-key' });
+  sessions.push(late);
+  assert.equal(late.local.role, 'host', 'a host key holder gets into a locked meeting');
+  await assert.rejects(join(url, 'Class', 'Late student'), (e: LanError) => e.code === 'LAN_ERR_LOCKED');
+
+  // Guessing: wrong keys are refused with LAN_ERR_FORBIDDEN, then the address must wait, even with the right key.
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(join(url, 'Other', `Guess ${i}`, { hostKey: `guess-${i}` }), (e: LanError) => e.code === 'LAN_ERR_FORBIDDEN');
+  }
+  await assert.rejects(join(url, 'Other', 'Right key, too late', { hostKey: 'teacher-key' }), (e: LanError) => e.code === 'LAN_ERR_RATE_LIMITED');
+  // The honest meeting beside the guessing is untouched.
+  await student.chat.send('still here');
+  await until(() => teacher.chat.messages.some((m) => m.text === 'still here'), 'chat still flows in the class');
+  // A relay without a host key refuses one: a kiosk configured with a key notices.
+  await assert.rejects(join(plain.url, 'Any', 'Kiosk', { hostKey: 'x' }), (e: LanError) => e.code === 'LAN_ERR_FORBIDDEN' && /no host key/.test(e.message));
+});
