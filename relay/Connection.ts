@@ -391,6 +391,10 @@ export class Connection {
       case 'host':
         room.host(participant, message);
         return;
+      case 'hand':
+      case 'react':
+        room.gesture(participant, message);
+        return;
     }
   }
 

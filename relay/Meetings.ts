@@ -211,6 +211,7 @@ export class Meetings {
       // Three pings fit in the silence a client is allowed, so one lost or late ping never removes it.
       pingIntervalMs: Math.max(100, Math.min(PING_INTERVAL_MS, Math.floor(this.#host.peerTimeoutMs / 3))),
       ...(room.locked ? { locked: true } : {}),
+      ...(room.hands.length ? { hands: room.hands.map((p) => p.id) } : {}),
     });
   }
 

@@ -40,6 +40,9 @@ export interface ParticipantLimits {
   readonly maxChatPerSecond: number;
 }
 
+/** Hand toggles and reactions a participant may send at once (then one a second). */
+const GESTURE_BURST = 5;
+
 /** Chat acks remembered per participant, so a resend is acked again without a lookup. */
 const CHAT_ACKS_KEPT = 256;
 
@@ -66,6 +69,9 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   readonly #chatAcks = new Map<number, string>();
   #chatTokens: number;
   #chatRefill = Date.now();
+  /** Hand toggles and reactions: one a second, bursts of five. */
+  #gestureTokens = GESTURE_BURST;
+  #gestureRefill = Date.now();
 
   /** @internal */
   constructor(init: { id: string; name: string; role: 'host' | 'guest'; room: Room; decode: Codec[]; limits: ParticipantLimits }) {
@@ -178,6 +184,16 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#chatRefill = now;
     if (this.#chatTokens < 1) return false;
     this.#chatTokens -= 1;
+    return true;
+  }
+
+  /** Takes one hand toggle or reaction from its budget (one a second, bursts of five). @internal */
+  allowGesture(): boolean {
+    const now = Date.now();
+    this.#gestureTokens = Math.min(GESTURE_BURST, this.#gestureTokens + (now - this.#gestureRefill) / 1000);
+    this.#gestureRefill = now;
+    if (this.#gestureTokens < 1) return false;
+    this.#gestureTokens -= 1;
     return true;
   }
 

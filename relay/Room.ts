@@ -91,6 +91,8 @@ export class Room {
   #locked = false;
   /** Addresses a host removed with `block`: they may not join this meeting again while it lasts. */
   readonly #blocked = new Set<string>();
+  /** Raised hands, oldest first. */
+  readonly #hands: Participant[] = [];
 
   /** @internal */
   constructor(id: string, host: RoomHost) {
@@ -106,6 +108,11 @@ export class Room {
   /** `true` while a host has the meeting locked against newcomers. */
   get locked(): boolean {
     return this.#locked;
+  }
+
+  /** The participants with a raised hand, oldest first. */
+  get hands(): readonly Participant[] {
+    return this.#hands;
   }
 
   /** `true` when a host removed someone from `address` and blocked it from joining again. */
@@ -145,6 +152,8 @@ export class Room {
   remove(participant: Participant, reason: string): void {
     if (this.#participants.get(participant.id) !== participant) return;
     this.#participants.delete(participant.id);
+    const hand = this.#hands.indexOf(participant);
+    if (hand >= 0) this.#hands.splice(hand, 1);
     if (participant.role === 'host') this.#keepAHost();
     for (const track of participant.tracks.values()) {
       this.broadcast({ type: 'trackUnpublished', trackId: track.id, participantId: participant.id });
@@ -351,13 +360,13 @@ export class Room {
       return;
     }
     let target: Participant | undefined;
-    if (action === 'remove' || action === 'mute' || action === 'makeHost') {
+    if (action === 'remove' || action === 'mute' || action === 'makeHost' || action === 'lowerHand') {
       target = message.participantId !== undefined ? this.#participants.get(message.participantId) : undefined;
       if (!target) {
         by.sendError(new RelayError(ErrorCode.InvalidMessage, `no participant ${message.participantId ?? '(none given)'} in this meeting`), { requestId });
         return;
       }
-      if (target === by && action !== 'mute') {
+      if (target === by && action !== 'mute' && action !== 'lowerHand') {
         by.sendError(new RelayError(ErrorCode.InvalidMessage, `"${action}" acts on someone else`), { requestId });
         return;
       }
@@ -392,10 +401,39 @@ export class Room {
         this.#host.expel(target!, ErrorCode.Removed, `${by.name} removed you from the meeting`);
         return;
       }
+      case 'lowerHand':
+        this.#setHand(target!, false, by);
+        return;
       case 'end':
         for (const p of [...this.#participants.values()]) this.#host.expel(p, ErrorCode.Ended, `${by.name} ended the meeting for everyone`);
         return;
     }
+  }
+
+  /**
+   * Handles `hand` (`raised`) and `react`: told to everyone; a change that changes nothing is not. Rate-limited
+   * per participant (`LAN_ERR_RATE_LIMITED`, nothing sent).
+   * @internal
+   */
+  gesture(participant: Participant, message: ClientMessageOf<'hand'> | ClientMessageOf<'react'>): void {
+    if (!participant.allowGesture()) {
+      participant.sendError(new RelayError(ErrorCode.RateLimited, 'more than one raised hand or reaction a second; try again in a moment'));
+      return;
+    }
+    if (message.type === 'react') {
+      this.broadcast({ type: 'reaction', participantId: participant.id, emoji: message.emoji });
+      return;
+    }
+    this.#setHand(participant, message.raised);
+  }
+
+  /** Raises or lowers `participant`'s hand, telling everyone when it changed (`by`: the host who lowered it). */
+  #setHand(participant: Participant, raised: boolean, by?: Participant): void {
+    const at = this.#hands.indexOf(participant);
+    if (raised === at >= 0) return;
+    if (raised) this.#hands.push(participant);
+    else this.#hands.splice(at, 1);
+    this.broadcast({ type: 'hand', participantId: participant.id, raised, ...(by ? { by: by.id } : {}) });
   }
 
   /** Mutes `participant`'s tracks of `kind` on a host's word: the relay stops forwarding them and tells everyone who did it. */

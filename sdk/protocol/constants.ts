@@ -21,6 +21,12 @@ export const CODECS: readonly Codec[] = ['jpeg', 'vp8', 'opus', 'pcm16', 'h264',
 /** Codecs that carry audio; every other codec carries video. */
 export const AUDIO_CODECS: ReadonlySet<Codec> = new Set<Codec>(['opus', 'pcm16']);
 
+/** The reactions a participant may send (`react`): a short list, so every client can show each. */
+export const REACTIONS = ['👍', '👏', '😂', '😮', '❤️', '🎉', '🙏', '👋'] as const;
+
+/** One of {@link REACTIONS}. */
+export type Reaction = (typeof REACTIONS)[number];
+
 /** `true` for track kinds that carry video (camera, screen). */
 export function isVideoKind(kind: TrackKind): boolean {
   return kind !== 'microphone';

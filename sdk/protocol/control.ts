@@ -15,7 +15,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { ProtocolError, ErrorCode } from '../errors.js';
-import { CODECS, DEFAULT_LIMITS, PROTOCOL_VERSION, TRACK_KINDS } from './constants.js';
+import { CODECS, DEFAULT_LIMITS, PROTOCOL_VERSION, REACTIONS, TRACK_KINDS } from './constants.js';
 import type { ClientMessage, RelayMessage } from './messages.js';
 
 export type * from './messages.js';
@@ -37,7 +37,8 @@ const label = (max: number) =>
   );
 const str = (max: number) => z.string().check(units(max));
 const requestId = z.string().check(z.minLength(1), units(64));
-const hostAction = z.enum(['lock', 'unlock', 'remove', 'mute', 'muteAll', 'makeHost', 'stepDown', 'end']);
+const hostAction = z.enum(['lock', 'unlock', 'remove', 'mute', 'muteAll', 'makeHost', 'stepDown', 'end', 'lowerHand']);
+const reaction = z.enum(REACTIONS as unknown as [string, ...string[]]) as unknown as z.ZodMiniType<(typeof REACTIONS)[number]>;
 /** A number with checks: an integer (classic zod's `.int()`), then the given bounds. */
 const integer = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 const uint = integer(0, Number.MAX_SAFE_INTEGER);
@@ -96,6 +97,8 @@ const clientSchemas = {
   fileCancel: z.object({ type: z.literal('fileCancel'), transferId: id }),
   // Paging of the file list (added by the files hardening; welcome.files is the first page).
   fileList: z.object({ type: z.literal('fileList'), requestId, before: z.optional(id) }),
+  hand: z.object({ type: z.literal('hand'), raised: bool }),
+  react: z.object({ type: z.literal('react'), emoji: reaction }),
   host: z.object({
     type: z.literal('host'), requestId, action: hostAction, participantId: z.optional(id), kind: z.optional(kind), block: z.optional(bool),
   }),
@@ -123,6 +126,7 @@ const relaySchemas = {
     serverTime: uint,
     pingIntervalMs: z.optional(integer(100, 60_000)),
     locked: z.optional(bool),
+    hands: z.optional(list(id, 1000)),
   }),
   participantJoined: z.object({ type: z.literal('participantJoined'), participant: participantInfo }),
   participantLeft: z.object({ type: z.literal('participantLeft'), participantId: id, reason: str(200) }),
@@ -132,6 +136,8 @@ const relaySchemas = {
   trackMuted: z.object({ type: z.literal('trackMuted'), trackId: id, participantId: id, muted: bool, by: z.optional(id) }),
   hostDone: z.object({ type: z.literal('hostDone'), requestId }),
   hostAction: z.object({ type: z.literal('hostAction'), action: hostAction, by: id, participantId: z.optional(id), kind: z.optional(kind) }),
+  hand: z.object({ type: z.literal('hand'), participantId: id, raised: bool, by: z.optional(id) }),
+  reaction: z.object({ type: z.literal('reaction'), participantId: id, emoji: reaction }),
   roleChanged: z.object({ type: z.literal('roleChanged'), participantId: id, role: z.enum(['host', 'guest']), by: z.optional(id) }),
   chat: z.object({ type: z.literal('chat'), message: chatMessage }),
   chatAck: z.object({ type: z.literal('chatAck'), seq: uint, id }),

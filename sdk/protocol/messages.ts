@@ -3,7 +3,7 @@
  * schemas that validate them on receipt; the compiler checks that the two agree.
  * @module
  */
-import type { Codec, Limits, TrackKind } from './constants.js';
+import type { Codec, Limits, Reaction, TrackKind } from './constants.js';
 
 /** A track as described on the wire. */
 export interface TrackInfo {
@@ -181,7 +181,7 @@ export interface FileListMessage {
 }
 
 /** What a host may do (docs/protocol.md, "Host actions"). */
-export type HostActionName = 'lock' | 'unlock' | 'remove' | 'mute' | 'muteAll' | 'makeHost' | 'stepDown' | 'end';
+export type HostActionName = 'lock' | 'unlock' | 'remove' | 'mute' | 'muteAll' | 'makeHost' | 'stepDown' | 'end' | 'lowerHand';
 
 /**
  * A host acts on the meeting or on one participant. The relay checks the sender is a host (else
@@ -191,7 +191,7 @@ export interface HostMessage {
   type: 'host';
   requestId: string;
   action: HostActionName;
-  /** The participant acted on: `remove`, `mute`, `makeHost`. */
+  /** The participant acted on: `remove`, `mute`, `makeHost`, `lowerHand`. */
   participantId?: string | undefined;
   /** `mute`: which of their tracks (default `microphone`; `camera`/`screen` stop that video). */
   kind?: TrackKind | undefined;
@@ -199,11 +199,16 @@ export interface HostMessage {
   block?: boolean | undefined;
 }
 
+/** Raise or lower your hand. */
+export interface HandMessage { type: 'hand'; raised: boolean }
+/** Send a reaction, shown on your tile for a few seconds. */
+export interface ReactMessage { type: 'react'; emoji: Reaction }
+
 /** Any message a client sends to the relay. */
 export type ClientMessage =
   | JoinMessage | LeaveMessage | PingMessage | PublishMessage | UnpublishMessage | MuteMessage | ChatSendMessage
   | KeyFrameRequestMessage | SubscriptionMessage | FileUploadMessage | FileUploadEndMessage | FileDownloadMessage | FileAckMessage
-  | FileCancelMessage | FileListMessage | HostMessage;
+  | FileCancelMessage | FileListMessage | HostMessage | HandMessage | ReactMessage;
 
 // ---- relay → client -------------------------------------------------------------------------
 
@@ -240,6 +245,8 @@ export interface WelcomeMessage {
   pingIntervalMs?: number | undefined;
   /** `true` when a host has locked the meeting (nobody new may join). */
   locked?: boolean | undefined;
+  /** The raised hands, oldest first (participant ids). */
+  hands?: string[] | undefined;
 }
 /** Someone joined. */
 export interface ParticipantJoinedMessage { type: 'participantJoined'; participant: ParticipantInfo }
@@ -265,6 +272,10 @@ export interface HostActionMessage {
   participantId?: string | undefined;
   kind?: TrackKind | undefined;
 }
+/** A hand went up or down; `by`: the host who lowered it, when it was not its owner. */
+export interface HandChangedMessage { type: 'hand'; participantId: string; raised: boolean; by?: string | undefined }
+/** Someone reacted. */
+export interface ReactionMessage { type: 'reaction'; participantId: string; emoji: Reaction }
 /** A participant's role changed: `by` the host who did it, or absent when the relay named a new host (the last one left). */
 export interface RoleChangedMessage { type: 'roleChanged'; participantId: string; role: 'host' | 'guest'; by?: string | undefined }
 /** A chat message, to everyone including its sender. */
@@ -321,4 +332,5 @@ export type RelayMessage =
   | WelcomeMessage | ParticipantJoinedMessage | ParticipantLeftMessage | PublishedMessage | TrackPublishedMessage
   | TrackUnpublishedMessage | TrackMutedMessage | ChatDeliverMessage | ChatAckMessage | KeyFrameWantedMessage
   | PongMessage | ErrorMessage | FileUploadReadyMessage | FileUploadedMessage | FileOfferedMessage
-  | FileDownloadReadyMessage | FileAckMessage | FileListPageMessage | HostDoneMessage | HostActionMessage | RoleChangedMessage;
+  | FileDownloadReadyMessage | FileAckMessage | FileListPageMessage | HostDoneMessage | HostActionMessage | RoleChangedMessage
+  | HandChangedMessage | ReactionMessage;

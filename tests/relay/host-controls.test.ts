@@ -161,3 +161,36 @@ test('end for all: everyone is told LAN_ERR_ENDED and closed; the meeting is gon
   const { welcome } = await RawWs.join(m.wsUrl, 'End', 'Dee');
   assert.equal(welcome.participants.length, 0);
 });
+
+test('hands go up in order and a host may lower any; reactions reach everyone; both are rate-limited and checked', { timeout: 20_000 }, async (t) => {
+  const m = await meeting(t, 'Hands');
+  m.cy.client.sendJson({ type: 'hand', raised: true });
+  await m.ana.client.next('hand', 3000, (x) => x.participantId === m.cy.welcome.you.id && x.raised === true);
+  m.ben.client.sendJson({ type: 'hand', raised: true });
+  await m.ana.client.next('hand', 3000, (x) => x.participantId === m.ben.welcome.you.id && x.raised === true);
+  // A late joiner gets the queue, oldest first.
+  const late = await RawWs.join(m.wsUrl, 'Hands', 'Dee');
+  m.all.push(late);
+  assert.deepEqual((late.welcome as unknown as { hands: string[] }).hands, [m.cy.welcome.you.id, m.ben.welcome.you.id]);
+  // A guest cannot lower someone else's hand; a host can, and everyone is told by whom.
+  host(m.ben, 'g1', 'lowerHand', { participantId: m.cy.welcome.you.id });
+  assert.equal((await m.ben.client.next('error', 3000, (x) => x.requestId === 'g1')).code, 'LAN_ERR_FORBIDDEN');
+  host(m.ana, 'a1', 'lowerHand', { participantId: m.cy.welcome.you.id });
+  const lowered = await late.client.next('hand', 3000, (x) => x.participantId === m.cy.welcome.you.id && x.raised === false);
+  assert.equal(lowered.by, m.ana.welcome.you.id);
+  assert.deepEqual(m.relay.rooms.get('Hands')!.hands.map((p) => p.id), [m.ben.welcome.you.id]);
+  // Reactions: one of the list reaches everyone; anything else is refused by the schema.
+  m.ben.client.sendJson({ type: 'react', emoji: '🎉' });
+  for (const c of m.all) assert.equal((await c.client.next('reaction', 3000)).emoji, '🎉');
+  m.ben.client.sendJson({ type: 'react', emoji: '<script>' });
+  assert.equal((await m.ben.client.next('error', 3000, (x) => x.code === 'LAN_ERR_INVALID_MESSAGE')).fatal, undefined);
+  // Bursts: a few are let through, then one a second.
+  for (let i = 0; i < 8; i++) m.cy.client.sendJson({ type: 'react', emoji: '👍' });
+  await m.cy.client.next('error', 3000, (x) => x.code === 'LAN_ERR_RATE_LIMITED');
+  await sleep(200);
+  const thumbs = m.ana.client.messages.filter((x) => x.type === 'reaction' && x.emoji === '👍').length;
+  assert.ok(thumbs >= 4 && thumbs <= 6, `a burst of about five got through (${thumbs})`);
+  // Leaving takes a raised hand down.
+  m.ben.client.sendJson({ type: 'leave' });
+  await until(() => m.relay.rooms.get('Hands')!.hands.length === 0, 'Ben\'s hand went with him');
+});

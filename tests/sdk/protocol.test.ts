@@ -92,7 +92,10 @@ const CLIENT_FIXTURES: { [K in ClientMessage['type']]: Array<ClientMessageOf<K>>
     { type: 'host', requestId: 'h1', action: 'lock' },
     { type: 'host', requestId: 'h2', action: 'remove', participantId: TRACK_A, block: true },
     { type: 'host', requestId: 'h3', action: 'mute', participantId: TRACK_B, kind: 'screen' },
+    { type: 'host', requestId: 'h4', action: 'lowerHand', participantId: TRACK_B },
   ],
+  hand: [{ type: 'hand', raised: true }, { type: 'hand', raised: false }],
+  react: [{ type: 'react', emoji: '👍' }, { type: 'react', emoji: '❤️' }],
 };
 
 /** Every relay message type, each with at least one fixture. */
@@ -138,6 +141,8 @@ const RELAY_FIXTURES: { [K in RelayMessage['type']]: Array<RelayMessageOf<K>> } 
     { type: 'hostAction', action: 'mute', by: TRACK_A, participantId: TRACK_B, kind: 'microphone' },
   ],
   roleChanged: [{ type: 'roleChanged', participantId: TRACK_B, role: 'host', by: TRACK_A }, { type: 'roleChanged', participantId: TRACK_A, role: 'guest' }],
+  hand: [{ type: 'hand', participantId: TRACK_A, raised: true }, { type: 'hand', participantId: TRACK_A, raised: false, by: TRACK_B }],
+  reaction: [{ type: 'reaction', participantId: TRACK_A, emoji: '🎉' }],
 };
 
 function fixturesFor<M>(fixtures: Record<string, M[]>, type: string): M[] {
