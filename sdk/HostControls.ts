@@ -95,6 +95,11 @@ export class HostControls {
     return this.#act('stepDown');
   }
 
+  /** Lowers someone's raised hand. */
+  lowerHand(participantId: string): Promise<void> {
+    return this.#act('lowerHand', { participantId });
+  }
+
   /** Ends the meeting for everyone (`LAN_ERR_ENDED`). */
   end(): Promise<void> {
     return this.#act('end');

@@ -8,8 +8,9 @@ import { portableSha256, type Sha256Factory } from './files/sha256.js';
 import { ConnectionError, ErrorCode, RelayError, isErrorCode, type LanError } from './errors.js';
 import { LocalParticipant, type RemoteParticipant, type Role } from './Participant.js';
 import { HostControls, type HostAction } from './HostControls.js';
+import { Hands } from './Hands.js';
 import { Roster } from './Roster.js';
-import { codecFitsKind, randomToken, type ClientMessage, type Codec, type Limits, type RelayMessage, type TrackInfo, type TrackKind } from './protocol/index.js';
+import { codecFitsKind, randomToken, type ClientMessage, type Codec, type Limits, type Reaction, type RelayMessage, type TrackInfo, type TrackKind } from './protocol/index.js';
 import { LocalTrack, type EncodedFrame, type LocalTrackHost, type RemoteTrack } from './Track.js';
 import { MediaController, type AudioState, type CameraOptions, type MicrophoneOptions, type ScreenOptions } from './media/MediaController.js';
 import type { LocalMediaTrack } from './media/LocalMediaTrack.js';
@@ -68,6 +69,12 @@ export type SessionEvents = {
   roleChanged: [participantId: string, role: Role, by: string | undefined];
   /** A host muted one of your tracks (it stops sending here too); you may unmute it. */
   mutedByHost: [track: LocalTrack, by: string];
+  /** Someone (you included) raised a hand: it is last in `hands.queue`. */
+  handRaised: [participantId: string];
+  /** A hand went down; `by`: the host who lowered it, when it was not its owner. */
+  handLowered: [participantId: string, by: string | undefined];
+  /** Someone reacted. */
+  reaction: [participantId: string, emoji: Reaction];
 } & FileEvents;
 
 /** Options of `publish`. */
@@ -171,6 +178,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   readonly files: Files;
   /** What a host may do (the relay refuses a guest with `LAN_ERR_FORBIDDEN`): lock, remove, mute, end… */
   readonly host: HostControls;
+  /** Raised hands (an ordered queue) and reactions. */
+  readonly hands: Hands;
   /** The relay's limits, as told at join. */
   readonly limits: Limits;
   /** The link to the relay: handshake, pings, reconnects. */
@@ -215,6 +224,11 @@ export class Session extends TypedEmitter<SessionEvents> {
       setRole: (id, role) => (id === this.local.id ? this.local : this.#roster.participants.get(id))?.setRole(role),
       emit: (event: string, ...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
     });
+    this.hands = new Hands({
+      send: (message) => this.#send(message),
+      localId: this.local.id,
+      emit: (event: string, ...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+    }, welcome.hands);
     this.#trackHost = {
       senderId: this.local.id,
       sendMedia: (packet, droppable) => this.#state === 'connected' && this.#signal.sendMedia(packet, droppable),
@@ -421,6 +435,7 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   /** Back in, as the same participant: catch up on what changed while away (before what came after `welcome`). */
   #catchUp(welcome: Welcome): void {
+    this.hands.reset(welcome.hands ?? []);
     this.#roster.resumed(welcome.participants);
     this.#setState('connected');
     // Missed chat first, then what came after `welcome`, so messages stay in relay order.
@@ -472,7 +487,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   }
 
   #onControl(message: RelayMessage): void {
-    if (this.host.handleControl(message) || this.#roster.handleControl(message)) return;
+    if (message.type === 'participantLeft') this.hands.participantLeft(message.participantId);
+    if (this.host.handleControl(message) || this.hands.handleControl(message) || this.#roster.handleControl(message)) return;
     switch (message.type) {
       case 'published': {
         const request = this.#requests.get(message.requestId);

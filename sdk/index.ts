@@ -62,9 +62,11 @@ export {
   type TrackEvents, type EncodedFrame, type TrackRenderer, type RemoteFrame, type LocalTrackEvents, type RemoteTrackEvents, type LocalTrackStats,
 } from './Track.js';
 export { LocalMediaTrack } from './media/LocalMediaTrack.js';
-export type { Codec, TrackKind, Limits, HostActionName } from './protocol/index.js';
+export type { Codec, TrackKind, Limits, HostActionName, Reaction } from './protocol/index.js';
 export { Chat, type ChatMessage } from './Chat.js';
 export { HostControls, type HostAction } from './HostControls.js';
+export { Hands } from './Hands.js';
+export { REACTIONS } from './protocol/constants.js';
 export {
   Files, type SharedFile, type SharedFileState, type FileProgress, type FileEvents, type FileSource, type SendFileOptions, type DownloadOptions,
 } from './Files.js';

@@ -97,3 +97,40 @@ test('a host key makes its holder host whoever came first (and lets them into a 
   // A relay without a host key refuses one: a kiosk configured with a key notices.
   await assert.rejects(join(plain.url, 'Any', 'Kiosk', { hostKey: 'x' }), (e: LanError) => e.code === 'LAN_ERR_FORBIDDEN' && /no host key/.test(e.message));
 });
+
+test('session.hands: a queue everyone sees in order, a host lowers a hand, reactions reach everyone', { timeout: 30_000 }, async (t) => {
+  const { relay, url } = await startRelay();
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    await relay.close();
+  });
+  const ana = await join(url, 'Hands', 'Ana');
+  const ben = await join(url, 'Hands', 'Ben', { transport: 'native' });
+  const cy = await join(url, 'Hands', 'Cy');
+  sessions.push(ana, ben, cy);
+  await until(() => ana.participants.size === 2, 'all three in');
+  cy.hands.raise();
+  await until(() => ana.hands.queue.length === 1, 'Cy\'s hand at Ana');
+  ben.hands.raise();
+  await until(() => ana.hands.queue.length === 2 && cy.hands.queue.length === 2, 'both hands everywhere');
+  assert.deepEqual(ana.hands.queue, [cy.local.id, ben.local.id], 'oldest first');
+  assert.equal(cy.hands.raised, true);
+  const late = await join(url, 'Hands', 'Dee');
+  sessions.push(late);
+  assert.deepEqual(late.hands.queue, [cy.local.id, ben.local.id], 'a late joiner gets the queue');
+  const lowered: string[] = [];
+  cy.on('handLowered', (id, by) => lowered.push(`${id} by ${by}`));
+  await ana.host.lowerHand(cy.local.id);
+  await until(() => lowered.length === 1, 'Cy sees her hand lowered');
+  assert.deepEqual(lowered, [`${cy.local.id} by ${ana.local.id}`]);
+  assert.equal(cy.hands.raised, false);
+  const reactions: string[] = [];
+  late.on('reaction', (id, emoji) => reactions.push(`${id} ${emoji}`));
+  ben.hands.react('👏');
+  await until(() => reactions.length === 1, 'the reaction reaches Dee');
+  assert.deepEqual(reactions, [`${ben.local.id} 👏`]);
+  assert.throws(() => ben.hands.react('💩' as never), TypeError);
+  await ben.leave();
+  await until(() => ana.hands.queue.length === 0, 'Ben\'s hand goes with him');
+});
