@@ -212,6 +212,7 @@ export class Meetings {
       pingIntervalMs: Math.max(100, Math.min(PING_INTERVAL_MS, Math.floor(this.#host.peerTimeoutMs / 3))),
       ...(room.locked ? { locked: true } : {}),
       ...(room.hands.length ? { hands: room.hands.map((p) => p.id) } : {}),
+      ...(room.unmuteRestricted ? { unmuteRestricted: true } : {}),
     });
   }
 

@@ -56,6 +56,8 @@ export interface RelayTrack {
   lastKeyFrameRequest: number;
   /** A request held back by the interval, sent when it is over. @internal */
   keyFrameTimer?: ReturnType<typeof setTimeout> | undefined;
+  /** The host who muted it: with the meeting's unmute restricted, its owner may turn it on only once a host asks. */
+  heldBy?: string | undefined;
   /** Video only: the smallest transit time (arrival − capture, µs) seen lately, the baseline for staleness. @internal */
   transit?: TransitBaseline;
 }
@@ -93,6 +95,8 @@ export class Room {
   readonly #blocked = new Set<string>();
   /** Raised hands, oldest first. */
   readonly #hands: Participant[] = [];
+  /** What a host muted comes back on only when a host asks (`restrictUnmute`). */
+  #unmuteRestricted = false;
 
   /** @internal */
   constructor(id: string, host: RoomHost) {
@@ -108,6 +112,11 @@ export class Room {
   /** `true` while a host has the meeting locked against newcomers. */
   get locked(): boolean {
     return this.#locked;
+  }
+
+  /** `true` when what a host muted comes back on only when a host asks. */
+  get unmuteRestricted(): boolean {
+    return this.#unmuteRestricted;
   }
 
   /** The participants with a raised hand, oldest first. */
@@ -209,7 +218,14 @@ export class Room {
       return;
     }
     if (track.muted === muted) return;
+    if (!muted && track.heldBy && this.#unmuteRestricted && participant.role !== 'host') {
+      participant.sendError(new RelayError(ErrorCode.Forbidden, 'a host muted it: it comes back on when a host asks you to'));
+      // The client unmuted it already on its side: it is told again that the track stays muted, and by whom.
+      participant.send({ type: 'trackMuted', trackId, participantId: participant.id, muted: true, by: track.heldBy });
+      return;
+    }
     track.muted = muted;
+    if (!muted) track.heldBy = undefined;
     this.broadcast({ type: 'trackMuted', trackId, participantId: participant.id, muted });
     if (!muted && isVideoKind(track.kind)) this.requestKeyFrame(track, true);
   }
@@ -360,7 +376,7 @@ export class Room {
       return;
     }
     let target: Participant | undefined;
-    if (action === 'remove' || action === 'mute' || action === 'makeHost' || action === 'lowerHand') {
+    if (action === 'remove' || action === 'mute' || action === 'makeHost' || action === 'lowerHand' || action === 'askToUnmute') {
       target = message.participantId !== undefined ? this.#participants.get(message.participantId) : undefined;
       if (!target) {
         by.sendError(new RelayError(ErrorCode.InvalidMessage, `no participant ${message.participantId ?? '(none given)'} in this meeting`), { requestId });
@@ -371,7 +387,7 @@ export class Room {
         return;
       }
     }
-    const kind = action === 'mute' ? message.kind ?? 'microphone' : undefined;
+    const kind = action === 'mute' || action === 'askToUnmute' ? message.kind ?? 'microphone' : undefined;
     this.broadcast({ type: 'hostAction', action, by: by.id, ...(target ? { participantId: target.id } : {}), ...(kind ? { kind } : {}) });
     by.send({ type: 'hostDone', requestId });
     switch (action) {
@@ -403,6 +419,15 @@ export class Room {
       }
       case 'lowerHand':
         this.#setHand(target!, false, by);
+        return;
+      case 'askToUnmute':
+        // A prompt, never a remote unmute: the person decides; what the host held may now come back on.
+        for (const track of target!.tracks.values()) if (track.kind === kind) track.heldBy = undefined;
+        target!.send({ type: 'unmuteRequested', kind: kind!, by: by.id });
+        return;
+      case 'restrictUnmute':
+      case 'allowUnmute':
+        this.#unmuteRestricted = action === 'restrictUnmute';
         return;
       case 'end':
         for (const p of [...this.#participants.values()]) this.#host.expel(p, ErrorCode.Ended, `${by.name} ended the meeting for everyone`);
@@ -439,7 +464,9 @@ export class Room {
   /** Mutes `participant`'s tracks of `kind` on a host's word: the relay stops forwarding them and tells everyone who did it. */
   #muteTracks(participant: Participant, kind: TrackKind, by: Participant): void {
     for (const track of participant.tracks.values()) {
-      if (track.kind !== kind || track.muted) continue;
+      if (track.kind !== kind) continue;
+      track.heldBy = by.id;
+      if (track.muted) continue;
       track.muted = true;
       this.broadcast({ type: 'trackMuted', trackId: track.id, participantId: participant.id, muted: true, by: by.id });
     }

@@ -30,6 +30,7 @@ export interface HostControlsHost {
   emit(event: 'hostAction', action: HostAction): void;
   emit(event: 'roleChanged', participantId: string, role: Role, by: string | undefined): void;
   emit(event: 'mutedByHost', track: LocalTrack, by: string): void;
+  emit(event: 'unmuteRequested', kind: TrackKind, by: string): void;
 }
 
 /** How long a host request waits for the relay's answer (ms). */
@@ -95,6 +96,21 @@ export class HostControls {
     return this.#act('stepDown');
   }
 
+  /** Asks someone to turn their microphone (or `kind`) back on: a prompt they accept or ignore, never a remote unmute. */
+  askToUnmute(participantId: string, kind: TrackKind = 'microphone'): Promise<void> {
+    return this.#act('askToUnmute', { participantId, kind });
+  }
+
+  /** From now on, what a host muted comes back on only when a host asks (`askToUnmute`). */
+  restrictUnmute(): Promise<void> {
+    return this.#act('restrictUnmute');
+  }
+
+  /** Lets people turn back on what a host muted, by themselves (the default). */
+  allowUnmute(): Promise<void> {
+    return this.#act('allowUnmute');
+  }
+
   /** Lowers someone's raised hand. */
   lowerHand(participantId: string): Promise<void> {
     return this.#act('lowerHand', { participantId });
@@ -116,6 +132,9 @@ export class HostControls {
           action: message.action, by: message.by,
           ...(message.participantId ? { participantId: message.participantId } : {}), ...(message.kind ? { kind: message.kind } : {}),
         });
+        return true;
+      case 'unmuteRequested':
+        this.#host.emit('unmuteRequested', message.kind, message.by);
         return true;
       case 'roleChanged':
         this.#host.setRole(message.participantId, message.role);

@@ -67,8 +67,10 @@ export type SessionEvents = {
   hostAction: [action: HostAction];
   /** A participant (you included) became host or guest; `by`: the host who did it, absent when the relay named a new host. */
   roleChanged: [participantId: string, role: Role, by: string | undefined];
-  /** A host muted one of your tracks (it stops sending here too); you may unmute it. */
+  /** A host muted one of your tracks (it stops sending here too); you may unmute it, unless hosts restricted that. */
   mutedByHost: [track: LocalTrack, by: string];
+  /** A host asks you to turn your `kind` back on: show a prompt; nothing is unmuted for you. */
+  unmuteRequested: [kind: TrackKind, by: string];
   /** Someone (you included) raised a hand: it is last in `hands.queue`. */
   handRaised: [participantId: string];
   /** A hand went down; `by`: the host who lowered it, when it was not its owner. */

@@ -37,7 +37,7 @@ const label = (max: number) =>
   );
 const str = (max: number) => z.string().check(units(max));
 const requestId = z.string().check(z.minLength(1), units(64));
-const hostAction = z.enum(['lock', 'unlock', 'remove', 'mute', 'muteAll', 'makeHost', 'stepDown', 'end', 'lowerHand']);
+const hostAction = z.enum(['lock', 'unlock', 'remove', 'mute', 'muteAll', 'makeHost', 'stepDown', 'end', 'lowerHand', 'askToUnmute', 'restrictUnmute', 'allowUnmute']);
 const reaction = z.enum(REACTIONS as unknown as [string, ...string[]]) as unknown as z.ZodMiniType<(typeof REACTIONS)[number]>;
 /** A number with checks: an integer (classic zod's `.int()`), then the given bounds. */
 const integer = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
@@ -127,6 +127,7 @@ const relaySchemas = {
     pingIntervalMs: z.optional(integer(100, 60_000)),
     locked: z.optional(bool),
     hands: z.optional(list(id, 1000)),
+    unmuteRestricted: z.optional(bool),
   }),
   participantJoined: z.object({ type: z.literal('participantJoined'), participant: participantInfo }),
   participantLeft: z.object({ type: z.literal('participantLeft'), participantId: id, reason: str(200) }),
@@ -138,6 +139,7 @@ const relaySchemas = {
   hostAction: z.object({ type: z.literal('hostAction'), action: hostAction, by: id, participantId: z.optional(id), kind: z.optional(kind) }),
   hand: z.object({ type: z.literal('hand'), participantId: id, raised: bool, by: z.optional(id) }),
   reaction: z.object({ type: z.literal('reaction'), participantId: id, emoji: reaction }),
+  unmuteRequested: z.object({ type: z.literal('unmuteRequested'), kind, by: id }),
   roleChanged: z.object({ type: z.literal('roleChanged'), participantId: id, role: z.enum(['host', 'guest']), by: z.optional(id) }),
   chat: z.object({ type: z.literal('chat'), message: chatMessage }),
   chatAck: z.object({ type: z.literal('chatAck'), seq: uint, id }),

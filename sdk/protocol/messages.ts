@@ -181,7 +181,8 @@ export interface FileListMessage {
 }
 
 /** What a host may do (docs/protocol.md, "Host actions"). */
-export type HostActionName = 'lock' | 'unlock' | 'remove' | 'mute' | 'muteAll' | 'makeHost' | 'stepDown' | 'end' | 'lowerHand';
+export type HostActionName = 'lock' | 'unlock' | 'remove' | 'mute' | 'muteAll' | 'makeHost' | 'stepDown' | 'end' | 'lowerHand'
+  | 'askToUnmute' | 'restrictUnmute' | 'allowUnmute';
 
 /**
  * A host acts on the meeting or on one participant. The relay checks the sender is a host (else
@@ -191,7 +192,7 @@ export interface HostMessage {
   type: 'host';
   requestId: string;
   action: HostActionName;
-  /** The participant acted on: `remove`, `mute`, `makeHost`, `lowerHand`. */
+  /** The participant acted on: `remove`, `mute`, `makeHost`, `lowerHand`, `askToUnmute`. */
   participantId?: string | undefined;
   /** `mute`: which of their tracks (default `microphone`; `camera`/`screen` stop that video). */
   kind?: TrackKind | undefined;
@@ -247,6 +248,8 @@ export interface WelcomeMessage {
   locked?: boolean | undefined;
   /** The raised hands, oldest first (participant ids). */
   hands?: string[] | undefined;
+  /** `true` when a host has ruled that what a host muted only comes back on when a host asks. */
+  unmuteRestricted?: boolean | undefined;
 }
 /** Someone joined. */
 export interface ParticipantJoinedMessage { type: 'participantJoined'; participant: ParticipantInfo }
@@ -272,6 +275,8 @@ export interface HostActionMessage {
   participantId?: string | undefined;
   kind?: TrackKind | undefined;
 }
+/** A host asks you to turn a track of `kind` back on (a prompt: nothing is unmuted for you). */
+export interface UnmuteRequestedMessage { type: 'unmuteRequested'; kind: TrackKind; by: string }
 /** A hand went up or down; `by`: the host who lowered it, when it was not its owner. */
 export interface HandChangedMessage { type: 'hand'; participantId: string; raised: boolean; by?: string | undefined }
 /** Someone reacted. */
@@ -333,4 +338,4 @@ export type RelayMessage =
   | TrackUnpublishedMessage | TrackMutedMessage | ChatDeliverMessage | ChatAckMessage | KeyFrameWantedMessage
   | PongMessage | ErrorMessage | FileUploadReadyMessage | FileUploadedMessage | FileOfferedMessage
   | FileDownloadReadyMessage | FileAckMessage | FileListPageMessage | HostDoneMessage | HostActionMessage | RoleChangedMessage
-  | HandChangedMessage | ReactionMessage;
+  | HandChangedMessage | ReactionMessage | UnmuteRequestedMessage;

@@ -134,3 +134,38 @@ test('session.hands: a queue everyone sees in order, a host lowers a hand, react
   await ben.leave();
   await until(() => ana.hands.queue.length === 0, 'Ben\'s hand goes with him');
 });
+
+test('hosts only may unmute: a muted person cannot turn the microphone back on until a host asks, and asking unmutes nothing by itself', { timeout: 30_000 }, async (t) => {
+  const { relay, url } = await startRelay();
+  const sessions: Session[] = [];
+  t.after(async () => {
+    await leaveAll(sessions);
+    await relay.close();
+  });
+  const ana = await join(url, 'Quiet', 'Ana');
+  const ben = await join(url, 'Quiet', 'Ben', { transport: 'native' });
+  sessions.push(ana, ben);
+  const mic = await ben.publish({ kind: 'microphone', codec: 'pcm16' });
+  await until(() => ana.tracks.has(mic.id), 'Ben\'s microphone announced');
+  await assert.rejects(ben.host.restrictUnmute(), (e: LanError) => e.code === 'LAN_ERR_FORBIDDEN');
+  await ana.host.restrictUnmute();
+  await ana.host.mute(ben.local.id);
+  await until(() => mic.muted && ana.tracks.get(mic.id)!.muted, 'muted');
+  // Ben tries: refused, and his track is muted again on his side.
+  const errors: string[] = [];
+  ben.on('error', (e) => errors.push(e.code));
+  await mic.unmute();
+  await until(() => errors.includes('LAN_ERR_FORBIDDEN') && mic.muted, 'the unmute refused and undone');
+  await sleep(200);
+  assert.equal(ana.tracks.get(mic.id)!.muted, true, 'still muted for everyone');
+  // Ana asks: Ben gets a prompt, and nothing is unmuted until he does it.
+  const asked: string[] = [];
+  ben.on('unmuteRequested', (kind, by) => asked.push(`${kind} by ${by}`));
+  await ana.host.askToUnmute(ben.local.id);
+  await until(() => asked.length === 1, 'the prompt');
+  assert.deepEqual(asked, [`microphone by ${ana.local.id}`]);
+  await sleep(200);
+  assert.equal(mic.muted, true, 'asking unmutes nothing');
+  await mic.unmute();
+  await until(() => !ana.tracks.get(mic.id)!.muted, 'Ben turned it back on himself');
+});

@@ -143,6 +143,7 @@ const RELAY_FIXTURES: { [K in RelayMessage['type']]: Array<RelayMessageOf<K>> } 
   roleChanged: [{ type: 'roleChanged', participantId: TRACK_B, role: 'host', by: TRACK_A }, { type: 'roleChanged', participantId: TRACK_A, role: 'guest' }],
   hand: [{ type: 'hand', participantId: TRACK_A, raised: true }, { type: 'hand', participantId: TRACK_A, raised: false, by: TRACK_B }],
   reaction: [{ type: 'reaction', participantId: TRACK_A, emoji: '🎉' }],
+  unmuteRequested: [{ type: 'unmuteRequested', kind: 'microphone', by: TRACK_A }],
 };
 
 function fixturesFor<M>(fixtures: Record<string, M[]>, type: string): M[] {
