@@ -92,6 +92,8 @@ export interface RelayReport {
   ingress: number[];
   /** Capture → frame handed to one subscriber's socket, µs, one sample per (window frame, subscriber). */
   handoff: number[];
+  /** UDP only: the frame's first datagram reaching the relay's JavaScript → handed to a subscriber (ms): the relay's own share. */
+  own?: number[];
   /** Duration of one fan-out (all subscribers), µs, per window frame. */
   fanout: number[];
   /** Per-frame times, joined with the senders' send times to get the relay-added latency. */

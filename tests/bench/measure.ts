@@ -67,6 +67,8 @@ export interface ConfigResult {
   e2e: LatencySummary;
   /** Capture → relay hands the frame to the subscriber's socket (upper bound: includes the sender). */
   relayHandoff: LatencySummary;
+  /** UDP: datagram arrival at the relay → handoff (the relay's own share of relay-added). */
+  relayOwn: LatencySummary;
   /** Sender's `send()` returned → relay hands the frame to the subscriber's socket: the relay-added latency. */
   relayAdded: LatencySummary;
   /** Capture → sender's `send()` returned. */
@@ -168,7 +170,7 @@ function emptyResult(variant: Variant, n: number, clientProcesses: number, error
     variant, n, clientProcesses, ...(error ? { error } : {}),
     offered: 0, sent: 0, senderDropped: 0, generatorSkipped: 0, meanGeneratorLateMs: NaN, expected: 0, expectedSent: 0,
     received: 0, duplicates: 0, minSubscriberRatio: NaN, completeSubscribers: 0, subscribers: 0,
-    e2e: none, relayHandoff: none, relayAdded: none, sendCost: none, relayIngress: none, relayFanout: none, clientCpuPct: [], clientRssMB: [],
+    e2e: none, relayHandoff: none, relayOwn: none, relayAdded: none, sendCost: none, relayIngress: none, relayFanout: none, clientCpuPct: [], clientRssMB: [],
     machineBusyPct: NaN, foreignPct: NaN, attempts: 1, repeats: [], clientNice: 0, udpRcvbufErrors: NaN, udpSndbufErrors: NaN, clientErrors: [],
   };
 }
@@ -324,6 +326,7 @@ function summarise(
   r.minSubscriberRatio = Number.isFinite(minRatio) ? minRatio : NaN;
   r.e2e = summarize(clients.flatMap((c) => c.latencies));
   r.relayHandoff = summarize(relay.handoff);
+  r.relayOwn = summarize(relay.own ?? []);
   r.relayIngress = summarize(relay.ingress);
   r.relayFanout = summarize(relay.fanout);
   const sent = new Map<string, number>();

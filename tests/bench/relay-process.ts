@@ -50,9 +50,24 @@ Room.prototype.forward = function forward(this: Room, from, track, bytes, keyFra
     originalForward.call(this, from, track, bytes, keyFrame, timestamp);
   } finally {
     frames.push(current);
+    arrivals.delete(current.key);
     current = undefined;
   }
   fanout.push(clock() - start);
+};
+
+// UDP only: when a frame's first datagram reached the relay's JavaScript (opened, when sealed), so the relay's
+// own share (arrival → handoff) can be told apart from delays on the sender's side of the loopback hop.
+const arrivals = new Map<string, number>();
+const own: number[] = [];
+const originalHandleUdp = Connection.prototype.handleUdp;
+Connection.prototype.handleUdp = function handleUdp(this: Connection, bytes: Uint8Array) {
+  if (window && bytes.byteLength >= 40) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const key = `${Buffer.from(bytes.buffer, bytes.byteOffset + MediaOffset.track, 8).toString('hex')}:${view.getUint32(MediaOffset.sequence)}`;
+    if (!arrivals.has(key)) arrivals.set(key, clock());
+  }
+  originalHandleUdp.call(this, bytes);
 };
 
 const originalSendMedia = Connection.prototype.sendMedia;
@@ -63,6 +78,8 @@ Connection.prototype.sendMedia = function sendMedia(this: Connection, frame: For
   const now = clock();
   handoff.push(now - frame.timestamp);
   current?.handoffs.push(now);
+  const arrived = current ? arrivals.get(current.key) : undefined;
+  if (arrived !== undefined) own.push(now - arrived);
   const queued = this.link.bufferedAmount;
   if (queued > 0) queuedHandoffs++;
   const backlog = this.backlog;
@@ -190,7 +207,7 @@ onParent(async (message) => {
         runQueueWaitMs: (e.sched[1] - b.sched[1]) / 1e6,
         mainThreadSlices: e.sched[2] - b.sched[2],
         ...udpPeers(),
-        ingress, handoff, fanout, frames, queuedHandoffs, maxBacklogBytes,
+        ingress, handoff, fanout, frames, queuedHandoffs, maxBacklogBytes, own,
       };
       toParent({ type: 'relayReport', report });
       return;

@@ -174,7 +174,7 @@ for (const pass of runRelay ? passes : []) {
       }));
       results.push(r);
       if (!r.error) {
-        log(`  delivered ${r.received}/${r.expected}, e2e p50/p99 ${r.e2e.p50.toFixed(2)}/${r.e2e.p99.toFixed(2)} ms, relay-added p50/p99 ${r.relayAdded.p50.toFixed(2)}/${r.relayAdded.p99.toFixed(2)} ms (capture→handoff p99 ${r.relayHandoff.p99.toFixed(2)}), relay ELU ${r.relay?.eventLoopUtilization.toFixed(2)}, relay CPU ${r.relay?.cpuPct.toFixed(1)} %, RSS ${r.relay?.rssMaxMB.toFixed(1)} MB, drops sender ${r.senderDropped} relay ${r.relay?.videoDropped}, clients CPU ${r.clientCpuPct.map((c) => c.toFixed(0)).join('+')} %, machine ${r.machineBusyPct.toFixed(0)} %`);
+        log(`  delivered ${r.received}/${r.expected}, e2e p50/p99 ${r.e2e.p50.toFixed(2)}/${r.e2e.p99.toFixed(2)} ms, relay-added p50/p99 ${r.relayAdded.p50.toFixed(2)}/${r.relayAdded.p99.toFixed(2)} ms (capture→handoff p99 ${r.relayHandoff.p99.toFixed(2)}${r.relayOwn.p99 >= 0 ? `; UDP arrival→handoff p50/p99 ${r.relayOwn.p50.toFixed(2)}/${r.relayOwn.p99.toFixed(2)}` : ''}), relay ELU ${r.relay?.eventLoopUtilization.toFixed(2)}, relay CPU ${r.relay?.cpuPct.toFixed(1)} %, RSS ${r.relay?.rssMaxMB.toFixed(1)} MB, drops sender ${r.senderDropped} relay ${r.relay?.videoDropped}, clients CPU ${r.clientCpuPct.map((c) => c.toFixed(0)).join('+')} %, machine ${r.machineBusyPct.toFixed(0)} %`);
       }
     }
   }
