@@ -111,7 +111,7 @@ export class Meetings {
     }
     const participant = new Participant({
       id: randomId(), name: message.name, role: room.participants.size === 0 || message.hostKey !== undefined ? 'host' : 'guest', room,
-      decode: [...new Set(message.decode)], limits,
+      limits,
     });
     participant.attach(connection, [...new Set(message.decode)]);
     connection.joined(participant);

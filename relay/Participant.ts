@@ -61,7 +61,8 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   readonly #limits: ParticipantLimits;
   readonly #tracks = new Map<string, RelayTrack>();
   readonly #paused = new Set<string>();
-  #decode: Codec[];
+  /** Set by {@link Participant.attach}, with its first connection. */
+  #decode: Codec[] = [];
   #connection: Connection | undefined;
   /** UDP frames dropped in reassembly on its earlier connections. */
   #reassemblyDroppedEarlier = 0;
@@ -74,7 +75,7 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   #gestureRefill = Date.now();
 
   /** @internal */
-  constructor(init: { id: string; name: string; role: 'host' | 'guest'; room: Room; decode: Codec[]; limits: ParticipantLimits }) {
+  constructor(init: { id: string; name: string; role: 'host' | 'guest'; room: Room; limits: ParticipantLimits }) {
     super();
     this.id = init.id;
     this.idBytes = idToBytes(init.id);
@@ -82,7 +83,6 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#role = init.role;
     this.room = init.room;
     this.joinedAt = Date.now();
-    this.#decode = init.decode;
     this.#limits = init.limits;
     this.#chatTokens = init.limits.maxChatPerSecond * 2;
     const reassemblyDropped = () => this.#reassemblyDroppedEarlier + (this.#connection?.reassemblyDropped ?? 0);

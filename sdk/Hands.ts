@@ -26,8 +26,6 @@ export interface HandsHost {
  * ```
  */
 export class Hands {
-  /** The reactions a participant may send. */
-  static readonly REACTIONS: readonly Reaction[] = REACTIONS;
   readonly #host: HandsHost;
   #queue: string[];
 

@@ -200,6 +200,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     const welcome = signal.welcome;
     const fallbacks: MediaFallbacks = options.fallbacks ?? {};
     this.#signal = signal;
+    // The managers emit the session's events by name (their own event types are checked where they declare them).
+    const emitAny = (event: string, ...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     this.meeting = welcome.meeting;
     this.limits = welcome.limits;
     this.local = new LocalParticipant(welcome.you);
@@ -218,18 +220,18 @@ export class Session extends TypedEmitter<SessionEvents> {
       connected: () => this.#state === 'connected',
       send: (message) => this.#send(message),
       sendFile: (header, data) => this.#signal.sendFile(header, data),
-      emit: (event, ...args) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+      emit: emitAny,
     }, welcome.files);
     this.host = new HostControls({
       send: (message) => this.#send(message),
       localTracks: () => this.local.tracks,
       setRole: (id, role) => (id === this.local.id ? this.local : this.#roster.participants.get(id))?.setRole(role),
-      emit: (event: string, ...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+      emit: emitAny,
     });
     this.hands = new Hands({
       send: (message) => this.#send(message),
       localId: this.local.id,
-      emit: (event: string, ...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+      emit: emitAny,
     }, welcome.hands);
     this.#trackHost = {
       senderId: this.local.id,
@@ -251,7 +253,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       trackAdded: (track) => this.#media.remoteTrackAdded(track),
       trackRemoved: (track) => this.#media.remoteTrackRemoved(track),
       participantsChanged: () => this.#media.participantsChanged(),
-      emit: (event, ...args) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+      emit: emitAny,
     });
     this.#media = new MediaController({
       localId: this.local.id,

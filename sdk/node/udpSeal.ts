@@ -44,7 +44,7 @@
  * @module
  * @internal
  */
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type CipherGCM, type KeyObject } from 'node:crypto';
 import { PacketType, PROTOCOL_VERSION, UDP_TOKEN_BYTES } from '../protocol/constants.js';
 import { base64UrlToBytes, bytesToBase64Url } from '../protocol/ids.js';
 
@@ -123,13 +123,7 @@ export class UdpSeal {
    * the list and writes it without joining it).
    */
   seal(datagram: Uint8Array): [Buffer, Buffer, Buffer] {
-    const sequence = this.#next();
-    const header = Buffer.allocUnsafe(SEAL_HEADER_BYTES);
-    header[0] = PacketType.Sealed;
-    header[1] = PROTOCOL_VERSION;
-    header.writeUIntBE(sequence, 2, 6);
-    const cipher = createCipheriv(UDP_CIPHER, this.#key, nonce(this.#out, sequence));
-    cipher.setAAD(header);
+    const { header, cipher } = this.#begin(PacketType.Sealed);
     const body = cipher.update(datagram);
     cipher.final();
     return [header, body, cipher.getAuthTag()];
@@ -140,13 +134,7 @@ export class UdpSeal {
    * (header, the body's key encrypted, the body itself (not copied), tag). Relay side.
    */
   sealShared(shared: SharedBody): [Buffer, Buffer, Buffer, Buffer] {
-    const sequence = this.#next();
-    const header = Buffer.allocUnsafe(SEAL_HEADER_BYTES);
-    header[0] = PacketType.SealedShared;
-    header[1] = PROTOCOL_VERSION;
-    header.writeUIntBE(sequence, 2, 6);
-    const cipher = createCipheriv(UDP_CIPHER, this.#key, nonce(this.#out, sequence));
-    cipher.setAAD(header);
+    const { header, cipher } = this.#begin(PacketType.SealedShared);
     cipher.setAAD(shared.body);
     const key = cipher.update(shared.key);
     cipher.final();
@@ -216,6 +204,18 @@ export class UdpSeal {
     }
     this.#window.saw(sequence);
     return undefined;
+  }
+
+  /** The clear header of the next datagram of `type`, and its cipher with that header as additional data. */
+  #begin(type: number): { header: Buffer; cipher: CipherGCM } {
+    const sequence = this.#next();
+    const header = Buffer.allocUnsafe(SEAL_HEADER_BYTES);
+    header[0] = type;
+    header[1] = PROTOCOL_VERSION;
+    header.writeUIntBE(sequence, 2, 6);
+    const cipher = createCipheriv(UDP_CIPHER, this.#key, nonce(this.#out, sequence));
+    cipher.setAAD(header);
+    return { header, cipher };
   }
 
   #next(): number {

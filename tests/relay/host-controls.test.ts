@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { encodeMediaPacket } from '../../sdk/protocol/index.js';
-import { RawWs, pattern, sleep, startRelay, until, type TestRelay } from '../helpers.js';
+import { RawWs, joinMessage, pattern, sleep, startRelay, until, type TestRelay } from '../helpers.js';
 
 type Raw = Awaited<ReturnType<typeof RawWs.join>>;
 
@@ -54,7 +54,7 @@ test('lock keeps newcomers out with LAN_ERR_LOCKED; unlock lets them in; everyon
     assert.equal(told.by, m.ana.welcome.you.id);
   }
   const late = await RawWs.open(m.wsUrl);
-  late.sendJson(JSON.parse(JSON.stringify({ type: 'join', v: 1, meeting: 'Lock', name: 'Late', transport: 'websocket', decode: ['jpeg'] })));
+  late.ws.send(joinMessage('Lock', 'Late', 'websocket'));
   const refused = await late.next('error');
   assert.equal(refused.code, 'LAN_ERR_LOCKED');
   assert.equal(refused.fatal, true);
@@ -79,7 +79,7 @@ test('remove with block: the person is told LAN_ERR_REMOVED and leaves, their ad
   assert.equal(m.relay.rooms.get('Remove')!.participants.has(m.cy.welcome.you.id), false, 'not held for a resume');
   // Cy's address (127.0.0.2) is blocked from this meeting; 127.0.0.1 still joins, and 127.0.0.2 may join another.
   const again = await RawWs.open(m.wsUrl, '127.0.0.2');
-  again.sendJson({ type: 'join', v: 1, meeting: 'Remove', name: 'Cy', transport: 'websocket', decode: ['jpeg'] });
+  again.ws.send(joinMessage('Remove', 'Cy', 'websocket'));
   assert.equal((await again.next('error')).code, 'LAN_ERR_REMOVED');
   await RawWs.join(m.wsUrl, 'Remove', 'Dee');
   const elsewhere = await RawWs.join(m.wsUrl, 'Other', 'Cy', {}, '127.0.0.2');

@@ -23,6 +23,7 @@ import fc from 'fast-check';
 import {
   Reassembler, ReassemblyBudget, decodeMediaPacket, encodeMediaPacket, fragmentPacket,
 } from '../../../sdk/protocol/index.js';
+import { pattern } from '../../helpers.js';
 import { FuzzFinding, ensure, fail, show, type FuzzTarget } from '../target.js';
 
 /** One step besides the honest fragments. */
@@ -73,15 +74,6 @@ function honestTrack(i: number): string {
   return `b0b0b0b0b0b0b0${i.toString(16).padStart(2, '0')}`;
 }
 
-function bytesOf(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function garbageKey(key: number): { sender: string; track: string; sequence: number } {
   return { sender: GARBAGE_SENDERS[key & 1]!, track: GARBAGE_TRACKS[(key >> 1) & 1]!, sequence: key >> 2 };
@@ -111,14 +103,14 @@ export function checkReassembly(input: ReassemblyInput): string {
   // The honest frames and their fragments.
   const honest = input.frames.map((size, i) => encodeMediaPacket(
     { kind: 'screen', codec: 'vp8', keyFrame: i === 0, sender: HONEST_SENDER, track: honestTrack(i), sequence: i, timestamp: 1_700_000_000_000_000 + i },
-    bytesOf(size, 7 + i),
+    pattern(size, 7 + i),
   ));
   const fragments = honest.flatMap((packet, frame) => fragmentPacket(packet, S).map((bytes) => ({ frame, bytes })));
   const ordered = fragments.map((f, i) => ({ ...f, key: input.order[i] ?? i })).sort((x, y) => x.key - y.key);
 
   // Garbage payloads: a function of (frame, index) only.
   const glen = (key: number, index: number) => ((input.lenSeed * 31 + key * 977 + index * 131) >>> 0) % ((input.fragmentPayload ?? 600) + 1);
-  const gpiece = (key: number, index: number, extra = 0) => bytesOf(glen(key, index) + extra, 1000 + key * 70_000 + index);
+  const gpiece = (key: number, index: number, extra = 0) => pattern(glen(key, index) + extra, 1000 + key * 70_000 + index);
   const gpacket = (key: number, count: number, index: number, extra = 0) =>
     encodeMediaPacket({ kind: 'camera', codec: 'jpeg', ...garbageKey(key), timestamp: key, fragmentCount: count, fragmentIndex: index }, gpiece(key, index, extra));
   /** Counts a garbage frame was sent with (a completed one used one of them). */

@@ -35,6 +35,7 @@
  */
 import fc from 'fast-check';
 import { ReplayWindow, UdpSeal, encryptBody, sealedBindToken, type SharedBody } from '../../../sdk/node/udpSeal.js';
+import { pattern } from '../../helpers.js';
 import { FuzzFinding, bytesFromJson, bytesToJson, ensure, fail, show, type FuzzTarget } from '../target.js';
 
 /** An end: `a` client and `b` relay under the input's key; `xa`, `xb` the same sides under another key. */
@@ -117,15 +118,6 @@ const view = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength
 const same = (x: Uint8Array, y: Uint8Array) => x.byteLength === y.byteLength && view(x).equals(view(y));
 const u48 = (b: Uint8Array, at: number) => view(b).readUIntBE(at, 6);
 
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /**
  * `bytes` as a view at offset `at` of a larger buffer (a `Buffer` when `at` is odd): before it a filler,
